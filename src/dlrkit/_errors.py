@@ -1,0 +1,121 @@
+"""The one exception family every dlrkit parser raises."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DlrError",
+    "InvalidFieldError",
+    "MalformedPayloadError",
+    "MissingFieldError",
+    "SignatureError",
+]
+
+# Longest excerpt of an offending value quoted in a message: a hostile 64 KiB
+# body must not turn into a 64 KiB log line.
+_QUOTE_LIMIT = 80
+
+
+def quote(value: object) -> str:
+    """``repr`` of *value*, shortened to a size a log line can carry."""
+    text = repr(value)
+    if len(text) > _QUOTE_LIMIT:
+        text = text[: _QUOTE_LIMIT - 3] + "..."
+    return text
+
+
+class DlrError(ValueError):
+    """Something about a delivery receipt is wrong.
+
+    Attributes:
+        field: the wire name of the offending field (``"err-code"``), or None
+            when the problem is with the payload as a whole.
+        value: the offending value as received, or None.
+        http_status: the status a webhook should answer with. A 4xx tells the
+            provider the request itself is bad.
+    """
+
+    http_status: int = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: object = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        if http_status is not None:
+            self.http_status = http_status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep field/value/http_status across pickling (multiprocessing, logging).
+        return (
+            _rebuild,
+            (type(self), str(self), self.field, self.value, self.http_status, self.__dict__),
+        )
+
+
+def _rebuild(
+    cls: type[DlrError],
+    message: str,
+    field: str | None,
+    value: object,
+    http_status: int,
+    state: dict[str, object],
+) -> DlrError:
+    error = cls.__new__(cls)
+    DlrError.__init__(error, message, field=field, value=value, http_status=http_status)
+    error.__dict__.update(state)
+    return error
+
+
+class MissingFieldError(DlrError):
+    """A required field is absent (or empty, or the literal ``null``)."""
+
+    def __init__(self, field: str, *, value: object = None) -> None:
+        if value is None:
+            message = f"missing required field {field!r}"
+        else:
+            message = f"required field {field!r} has no value: {quote(value)}"
+        super().__init__(message, field=field, value=value)
+
+
+class InvalidFieldError(DlrError):
+    """A field is present but its value cannot be what the provider sends."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"invalid {field!r} {quote(value)}: {reason}", field=field, value=value)
+        self.reason = reason
+
+
+class MalformedPayloadError(DlrError):
+    """The payload as a whole is unusable.
+
+    Raised for undecodable bytes, a JSON body that is not an object, an
+    unsupported content type or method, and a body over the size limit.
+    """
+
+
+class SignatureError(DlrError):
+    """A signed request failed verification.
+
+    Attributes:
+        reason: a short machine-readable word: ``"missing"``, ``"mismatch"``,
+            ``"expired"``, ``"future"``, ``"no-timestamp"``, ``"replayed"``.
+    """
+
+    http_status = 401
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        super().__init__(message, field=field, value=value)
+        self.reason = reason

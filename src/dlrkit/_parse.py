@@ -1,0 +1,417 @@
+"""Decoding the three wire forms of a receipt, and the one mapping parser.
+
+Every encoding takes the same path: decode the payload to a ``str -> str``
+mapping, then :func:`parse` that mapping. Only ``DlrError`` subclasses leave
+this module, whatever the input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TypeAlias
+from urllib.parse import unquote
+
+from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError, quote
+from ._fields import ABSENT, FIELDS, REQUIRED, DecodeError
+from ._receipt import DeliveryReceipt, FrozenFields
+from ._status import DlrStatus
+
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "decode_form",
+    "decode_json",
+    "decode_query",
+    "decode_request",
+    "parse",
+    "parse_form",
+    "parse_json",
+    "parse_query",
+    "parse_request",
+]
+
+DEFAULT_MAX_SIZE: Final = 64 * 1024
+"""Default limit, in bytes (characters for ``str`` input), of a query or body."""
+
+FieldValue: TypeAlias = "str | Sequence[str]"
+"""A field's value: a string, or a list of strings as frameworks give for queries."""
+
+_NO_EXTRA: Final = FrozenFields()
+_STATUS_WORDS: Final = frozenset(s.value for s in DlrStatus)
+
+
+def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> DeliveryReceipt:
+    """Parse a mapping of wire fields into a :class:`DeliveryReceipt`.
+
+    *fields* is what a web framework gives: ``request.args``, ``request.POST``,
+    a parsed JSON object, or a plain dict. A value may be a one-element list;
+    an empty list counts as absent and a longer list is a repeated field,
+    which is refused (see :func:`decode_query`). The strings ``""`` and
+    ``"null"`` mean "absent" for an optional field. Fields dlrkit does not
+    know are kept in ``extra``.
+
+    With ``strict=True`` a ``status`` that is not one of the seven wire words
+    is refused; by default it becomes ``DlrStatus.UNKNOWN`` and the raw word
+    stays in ``to_wire()``.
+
+    Raises:
+        MissingFieldError: ``messageId``, ``msisdn``, ``to``, ``status`` or
+            ``err-code`` is absent or empty.
+        InvalidFieldError: a field's value is malformed or repeated.
+        MalformedPayloadError: *fields* is not a mapping.
+    """
+    try:
+        items = fields.items()
+    except AttributeError:
+        raise MalformedPayloadError(
+            f"expected a mapping of wire fields, got {type(fields).__name__}", value=fields
+        ) from None
+    values: dict[str, Any] = {}
+    raw: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for name, given in items:
+        if type(given) is str:
+            value = given
+        else:
+            single = _single_value(name, given)
+            if single is None:
+                continue
+            value = single
+        spec = FIELDS.get(name)
+        if spec is None:
+            if type(name) is not str:
+                raise InvalidFieldError(repr(name), name, "field names must be strings")
+            extra[name] = value
+            continue
+        if value in ABSENT:
+            if spec.required:
+                raise MissingFieldError(name, value=value)
+            raw[name] = value
+            continue
+        decode = spec.decode
+        if decode is None:
+            values[spec.attr] = value
+            continue
+        raw[name] = value
+        try:
+            values[spec.attr] = decode(value)
+        except DecodeError as exc:
+            raise InvalidFieldError(name, value, str(exc)) from None
+    for spec in REQUIRED:
+        if spec.attr not in values:
+            raise MissingFieldError(spec.wire)
+    if strict and raw["status"] not in _STATUS_WORDS:
+        raise InvalidFieldError(
+            "status", raw["status"], f"expected one of {', '.join(sorted(_STATUS_WORDS))}"
+        )
+    return DeliveryReceipt(
+        **values,
+        extra=FrozenFields._adopt(extra) if extra else _NO_EXTRA,
+        _raw=raw,
+    )
+
+
+def _single_value(name: object, value: object) -> str | None:
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return None
+        if len(value) > 1:
+            raise InvalidFieldError(str(name), list(value), "field is repeated")
+        value = value[0]
+        if type(value) is str:
+            return value
+    elif value is None:
+        return None
+    raise InvalidFieldError(str(name), value, f"expected a string, got {type(value).__name__}")
+
+
+# -- query strings and form bodies ------------------------------------------------
+
+
+def decode_query(
+    query: str | bytes, *, charset: str = "utf-8", max_size: int = DEFAULT_MAX_SIZE
+) -> dict[str, str]:
+    """Decode a query string or form body into a ``str -> str`` mapping.
+
+    Splits on ``&``, turns ``+`` into spaces and undoes percent-escapes
+    exactly as :func:`urllib.parse.parse_qsl` with ``keep_blank_values=True``
+    does, but refuses what ``parse_qsl`` would silently mangle: bytes or
+    escapes that are not valid in *charset*, and repeated keys. A receipt
+    never repeats a key; a request that does is either broken or an attempt
+    to make the signature check and the parser see different values.
+    """
+    if charset != "utf-8":
+        charset = _known_charset(charset)
+    text = _text(query, charset, max_size)
+    if text.startswith("?"):
+        text = text[1:]
+    fields: dict[str, str] = {}
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        try:
+            if "+" in name or "%" in name:
+                name = unquote(name.replace("+", " "), charset, "strict")
+            if "+" in value or "%" in value:
+                value = unquote(value.replace("+", " "), charset, "strict")
+        except UnicodeDecodeError:
+            raise MalformedPayloadError(
+                f"percent-escapes in {quote(piece)} are not valid {charset}", value=piece
+            ) from None
+        if name in fields:
+            raise InvalidFieldError(name, [fields[name], value], "field is repeated")
+        fields[name] = value
+    return fields
+
+
+def decode_form(
+    body: bytes | str, *, charset: str = "utf-8", max_size: int = DEFAULT_MAX_SIZE
+) -> dict[str, str]:
+    """Decode an ``application/x-www-form-urlencoded`` body; see :func:`decode_query`."""
+    return decode_query(body, charset=charset, max_size=max_size)
+
+
+def _text(payload: str | bytes, charset: str, max_size: int) -> str:
+    _check_size(payload, max_size)
+    if isinstance(payload, str):
+        # A str can hold lone surrogates that no encoder accepts later
+        # (signing, storage): refuse them at the door.
+        try:
+            payload.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedPayloadError(
+                "payload contains characters that are not valid Unicode", value=payload
+            ) from None
+        return payload
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise MalformedPayloadError(
+            f"expected str or bytes, got {type(payload).__name__}", value=payload
+        )
+    try:
+        return bytes(payload).decode(charset)
+    except UnicodeDecodeError as exc:
+        raise MalformedPayloadError(
+            f"payload is not valid {charset} (byte {exc.start})", value=bytes(payload)
+        ) from None
+
+
+def _known_charset(charset: str) -> str:
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        raise MalformedPayloadError(
+            f"unknown charset {quote(charset)}", field="charset", value=charset, http_status=415
+        ) from None
+
+
+def _check_size(payload: object, max_size: int) -> None:
+    size = len(payload) if isinstance(payload, (str, bytes, bytearray, memoryview)) else 0
+    if size > max_size:
+        raise MalformedPayloadError(
+            f"payload of {size} bytes is over the limit of {max_size}",
+            value=f"<{size} bytes>",
+            http_status=413,
+        )
+
+
+def parse_query(
+    query: str | bytes, *, strict: bool = False, max_size: int = DEFAULT_MAX_SIZE
+) -> DeliveryReceipt:
+    """Parse the query string of a ``GET`` webhook request.
+
+    >>> r = parse_query("messageId=0B00000127FDBC63&msisdn=447547232824&to=Vonage"
+    ...                 "&status=delivered&err-code=0&message-timestamp=2020-07-17+02%3A34%3A35")
+    >>> r.status, r.message_timestamp.isoformat()
+    (<DlrStatus.DELIVERED: 'delivered'>, '2020-07-17T02:34:35+00:00')
+    """
+    return parse(decode_query(query, max_size=max_size), strict=strict)
+
+
+def parse_form(
+    body: bytes | str,
+    *,
+    charset: str = "utf-8",
+    strict: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> DeliveryReceipt:
+    """Parse an ``application/x-www-form-urlencoded`` ``POST`` body."""
+    return parse(decode_form(body, charset=charset, max_size=max_size), strict=strict)
+
+
+# -- JSON ----------------------------------------------------------------------------
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                values = [v for k, v in pairs if k == name]
+                raise InvalidFieldError(name, values, "field is repeated")
+            seen.add(name)
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# A JSON number is taken as its literal text ("err-code": 0 reads as "0"): the
+# provider sends strings, but hand-written test payloads often do not, and
+# the literal text never loses a price's digits to float rounding.
+_JSON: Final = json.JSONDecoder(
+    object_pairs_hook=_object_without_repeats,
+    parse_float=str,
+    parse_int=str,
+    parse_constant=_refuse_constant,
+)
+
+
+def decode_json(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> dict[str, str]:
+    """Decode a JSON body into a ``str -> str`` mapping.
+
+    The body must be one flat JSON object. String values are kept, numbers
+    become their literal text, ``null`` becomes the string ``"null"`` (which
+    :func:`parse` reads as absent); booleans, arrays and objects are refused,
+    as are repeated keys and escaped lone surrogates.
+    """
+    text = _text(body, "utf-8", max_size)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        obj = _JSON.decode(text)
+    except (InvalidFieldError, MalformedPayloadError):
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise MalformedPayloadError(f"body is not valid JSON: {exc}", value=text) from None
+    if type(obj) is not dict:
+        raise MalformedPayloadError(
+            f"JSON body must be an object, got {type(obj).__name__}", value=text
+        )
+    surrogates = "\\ud" in text or "\\uD" in text
+    for name, value in obj.items():
+        if type(value) is not str:
+            if value is None:
+                obj[name] = "null"
+                continue
+            raise InvalidFieldError(
+                name, value, f"expected a string, got a JSON {_json_kind(value)}"
+            )
+        if surrogates:
+            _check_encodable(name, value)
+    return obj
+
+
+def _json_kind(value: object) -> str:
+    return {bool: "boolean", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _check_encodable(name: str, value: str) -> None:
+    for text in (name, value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidFieldError(
+                name.encode("utf-8", "backslashreplace").decode("ascii"),
+                value.encode("utf-8", "backslashreplace").decode("ascii"),
+                "contains a lone surrogate escape",
+            ) from None
+
+
+def parse_json(
+    body: bytes | str, *, strict: bool = False, max_size: int = DEFAULT_MAX_SIZE
+) -> DeliveryReceipt:
+    """Parse an ``application/json`` ``POST`` body; see :func:`decode_json`."""
+    return parse(decode_json(body, max_size=max_size), strict=strict)
+
+
+# -- whole requests --------------------------------------------------------------------
+
+_FORM: Final = "application/x-www-form-urlencoded"
+
+
+def decode_request(
+    *,
+    method: str,
+    content_type: str | None,
+    query: str | bytes = "",
+    body: bytes | str = b"",
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> dict[str, str]:
+    """The wire fields of a webhook request, whichever way it was sent.
+
+    ``GET`` reads the query string. ``POST`` reads the body by its content
+    type: ``application/x-www-form-urlencoded`` (any ``charset`` parameter is
+    honoured) or ``application/json`` (also ``+json`` types). A ``POST``
+    without a content type is read as JSON if the body starts with ``{``, as a
+    form otherwise.
+    """
+    verb = method.upper() if isinstance(method, str) else method  # type: ignore[redundant-expr]
+    if verb == "GET":
+        return decode_query(query, max_size=max_size)
+    if verb != "POST":
+        raise MalformedPayloadError(
+            f"delivery receipts come by GET or POST, not {quote(method)}",
+            field="method",
+            value=method,
+            http_status=405,
+        )
+    media_type, charset = _content_type(content_type, body)
+    if media_type == _FORM:
+        return decode_form(body, charset=charset, max_size=max_size)
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return decode_json(body, max_size=max_size)
+    raise MalformedPayloadError(
+        f"unsupported content type {quote(content_type)}; expected {_FORM} or application/json",
+        field="Content-Type",
+        value=content_type,
+        http_status=415,
+    )
+
+
+def _first_char(body: object) -> str:
+    if isinstance(body, str):
+        return body.lstrip()[:1]
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body[:64]).lstrip()[:1].decode("latin-1")
+    return ""
+
+
+def _content_type(content_type: str | None, body: bytes | str) -> tuple[str, str]:
+    if not content_type:
+        return ("application/json" if _first_char(body) == "{" else _FORM), "utf-8"
+    if not isinstance(content_type, str):
+        raise MalformedPayloadError(
+            "content type must be a string", field="Content-Type", value=content_type
+        )
+    media_type, _, params = content_type.partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"') or charset
+    return media_type.strip().lower(), charset
+
+
+def parse_request(
+    *,
+    method: str,
+    content_type: str | None,
+    query: str | bytes = "",
+    body: bytes | str = b"",
+    strict: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> DeliveryReceipt:
+    """Parse a webhook request, whichever of the three wire forms it uses.
+
+    Give it what any framework has: the method, the ``Content-Type`` header,
+    the raw query string and the raw body. See :func:`decode_request` for how
+    the form is chosen.
+    """
+    fields = decode_request(
+        method=method, content_type=content_type, query=query, body=body, max_size=max_size
+    )
+    return parse(fields, strict=strict)
