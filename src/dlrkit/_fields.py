@@ -67,16 +67,13 @@ def _decode_scts(raw: str) -> datetime | None:
     # YYMMDDHHMM (or YYMMDDHHMMSS) in the carrier's unstated time zone. Carriers
     # send odd values ("1234567890" in SDK fixtures): unparseable gives None,
     # and the raw string stays in to_wire().
-    if len(raw) not in (10, 12) or not (raw.isdigit() and raw.isascii()):
+    size = len(raw)
+    if (size != 10 and size != 12) or not (raw.isdigit() and raw.isascii()):
         return None
+    seconds = f":{raw[10:12]}" if size == 12 else ""
     try:
-        return datetime(
-            2000 + int(raw[0:2]),
-            int(raw[2:4]),
-            int(raw[4:6]),
-            int(raw[6:8]),
-            int(raw[8:10]),
-            int(raw[10:12] or 0),
+        return datetime.fromisoformat(
+            f"20{raw[0:2]}-{raw[2:4]}-{raw[4:6]}T{raw[6:8]}:{raw[8:10]}{seconds}"
         )
     except ValueError:
         return None
@@ -84,6 +81,16 @@ def _decode_scts(raw: str) -> datetime | None:
 
 def _encode_scts(value: datetime) -> str:
     return value.strftime("%y%m%d%H%M")
+
+
+def _decode_message_timestamp(raw: str) -> datetime:
+    # The provider's "YYYY-MM-DD HH:MM:SS" (UTC) is by far the commonest case.
+    if len(raw) == 19:
+        try:
+            return datetime.fromisoformat(raw + "+00:00")
+        except ValueError:
+            pass
+    return _parse_iso(raw)
 
 
 def _parse_iso(raw: str) -> datetime:
@@ -163,7 +170,7 @@ FIELDS: Final[Mapping[str, FieldSpec]] = {
         FieldSpec(
             "message-timestamp",
             "message_timestamp",
-            decode=_parse_iso,
+            decode=_decode_message_timestamp,
             encode=_encode_message_timestamp,
         ),
         FieldSpec("timestamp", "timestamp", decode=_decode_timestamp, encode=_encode_timestamp),

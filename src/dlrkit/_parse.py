@@ -11,7 +11,7 @@ import codecs
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError, quote
 from ._fields import ABSENT, FIELDS, REQUIRED, DecodeError
@@ -153,9 +153,9 @@ def decode_query(
         name, _, value = piece.partition("=")
         try:
             if "+" in name or "%" in name:
-                name = unquote(name.replace("+", " "), charset, "strict")
+                name = _unquote_plus(name, charset)
             if "+" in value or "%" in value:
-                value = unquote(value.replace("+", " "), charset, "strict")
+                value = _unquote_plus(value, charset)
         except UnicodeDecodeError:
             raise MalformedPayloadError(
                 f"percent-escapes in {quote(piece)} are not valid {charset}", value=piece
@@ -164,6 +164,17 @@ def decode_query(
             raise InvalidFieldError(name, [fields[name], value], "field is repeated")
         fields[name] = value
     return fields
+
+
+def _unquote_plus(text: str, charset: str) -> str:
+    # urllib.parse.unquote_plus with errors="strict", minus its per-character
+    # regex for the common all-ASCII case.
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii():
+        return unquote_to_bytes(text.encode("ascii")).decode(charset)
+    return unquote(text, charset, "strict")
 
 
 def decode_form(
@@ -189,11 +200,16 @@ def _text(payload: str | bytes, charset: str, max_size: int) -> str:
         raise MalformedPayloadError(
             f"expected str or bytes, got {type(payload).__name__}", value=payload
         )
+    data = bytes(payload)
+    if data.isascii():
+        # Percent-encoded text is ASCII whatever the charset: the charset
+        # applies to the escapes (see _unquote_plus), not to these bytes.
+        return data.decode("ascii")
     try:
-        return bytes(payload).decode(charset)
+        return data.decode(charset)
     except UnicodeDecodeError as exc:
         raise MalformedPayloadError(
-            f"payload is not valid {charset} (byte {exc.start})", value=bytes(payload)
+            f"payload is not valid {charset} (byte {exc.start})", value=data
         ) from None
 
 
