@@ -48,8 +48,14 @@ def test_report_sample() -> None:
 
 def test_report_files_stdin_and_gzip(tmp_path: Path) -> None:
     line = json.dumps(
-        {"messageId": "a", "msisdn": "1", "to": "x", "status": "delivered", "err-code": "0",
-         "price": "0.05"}
+        {
+            "messageId": "a",
+            "msisdn": "1",
+            "to": "x",
+            "status": "delivered",
+            "err-code": "0",
+            "price": "0.05",
+        }
     )
     query = "messageId=b&msisdn=1&to=x&status=failed&err-code=7&price=0.05"
     plain = tmp_path / "log.jsonl"

@@ -371,6 +371,28 @@ def test_malformed_json(body: bytes) -> None:
         parse_json(body)
 
 
+@pytest.mark.parametrize(
+    "to",
+    [
+        "\\ud800",
+        "\\udc00x",
+        # Found by fuzzing: a valid pair beside a lone one broke the error message.
+        "\\u001f\\ud800\\udc00\\ud800]udc00",
+    ],
+)
+def test_json_lone_surrogate_escapes_are_refused(to: str) -> None:
+    body = '{"messageId": "m", "msisdn": "1", "to": "%s", "status": "failed", "err-code": "1"}'
+    with pytest.raises(InvalidFieldError, match="surrogate") as info:
+        parse_json(body % to)
+    assert info.value.field == "to"
+    assert "\\ud8" in info.value.value or "\\udc" in info.value.value
+
+
+def test_json_valid_surrogate_pair_is_a_character() -> None:
+    body = '{"messageId": "m", "msisdn": "1", "to": "\\ud83d\\ude00", "status": "failed",'
+    assert parse_json(body + ' "err-code": "1"}').to == "\U0001f600"
+
+
 def test_json_lone_surrogate_escape_is_refused() -> None:
     with pytest.raises(InvalidFieldError, match="surrogate"):
         parse_json(

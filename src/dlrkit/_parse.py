@@ -10,12 +10,14 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final, TypeAlias
 from urllib.parse import unquote, unquote_to_bytes
 
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError, quote
-from ._fields import ABSENT, FIELDS, REQUIRED, DecodeError
+from ._fields import ABSENT, FIELDS, REQUIRED, DecodeError, single_value
 from ._receipt import DeliveryReceipt, FrozenFields
+from ._signature import DEFAULT_MAX_AGE, NonceCache, SignatureMethod, verify_signature
 from ._status import DlrStatus
 
 __all__ = [
@@ -74,7 +76,7 @@ def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> Delivery
         if type(given) is str:
             value = given
         else:
-            single = _single_value(name, given)
+            single = single_value(name, given)
             if single is None:
                 continue
             value = single
@@ -110,20 +112,6 @@ def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> Delivery
         extra=FrozenFields._adopt(extra) if extra else _NO_EXTRA,
         _raw=raw,
     )
-
-
-def _single_value(name: object, value: object) -> str | None:
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return None
-        if len(value) > 1:
-            raise InvalidFieldError(str(name), list(value), "field is repeated")
-        value = value[0]
-        if type(value) is str:
-            return value
-    elif value is None:
-        return None
-    raise InvalidFieldError(str(name), value, f"expected a string, got {type(value).__name__}")
 
 
 # -- query strings and form bodies ------------------------------------------------
@@ -331,10 +319,13 @@ def _check_encodable(name: str, value: str) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidFieldError(
-                name.encode("utf-8", "backslashreplace").decode("ascii"),
-                value.encode("utf-8", "backslashreplace").decode("ascii"),
-                "contains a lone surrogate escape",
+                _printable(name), _printable(value), "contains a lone surrogate escape"
             ) from None
+
+
+def _printable(text: str) -> str:
+    # Lone surrogates as \udXXX escapes; every other character kept.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_json(
@@ -420,14 +411,41 @@ def parse_request(
     body: bytes | str = b"",
     strict: bool = False,
     max_size: int = DEFAULT_MAX_SIZE,
+    secret: str | bytes | None = None,
+    signature_method: SignatureMethod | str | None = None,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
+    now: datetime | None = None,
+    nonce_cache: NonceCache | None = None,
 ) -> DeliveryReceipt:
     """Parse a webhook request, whichever of the three wire forms it uses.
 
     Give it what any framework has: the method, the ``Content-Type`` header,
     the raw query string and the raw body. See :func:`decode_request` for how
     the form is chosen.
+
+    With a *secret*, the request's signature is verified before anything is
+    parsed (see :func:`verify_signature`; *max_age*, *now* and *nonce_cache*
+    are passed on). *signature_method* must then be given: it is the method
+    chosen for your account's signature secret in the dashboard (whose default
+    is ``"sha256"``), and guessing it wrong is the commonest cause of
+    "invalid signature".
+
+    Raises:
+        SignatureError: the request is not correctly signed.
+        DlrError: the request is malformed (see :func:`parse`).
+        ValueError: *secret* without *signature_method*, and the programming
+            errors listed for :func:`verify_signature`.
     """
     fields = decode_request(
         method=method, content_type=content_type, query=query, body=body, max_size=max_size
     )
+    if secret is not None:
+        if signature_method is None:
+            raise ValueError(
+                "parse_request(secret=...) needs signature_method=: the method chosen for "
+                "your account's signature secret (the dashboard's default is 'sha256')"
+            )
+        verify_signature(
+            fields, secret, signature_method, max_age=max_age, now=now, nonce_cache=nonce_cache
+        )
     return parse(fields, strict=strict)
