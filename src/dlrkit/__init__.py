@@ -25,10 +25,19 @@ from ._parse import (
     parse_request,
 )
 from ._receipt import DeliveryReceipt, FrozenFields
+from ._signature import (
+    DEFAULT_MAX_AGE,
+    NonceCache,
+    SignatureMethod,
+    sign,
+    signing_string,
+    verify_signature,
+)
 from ._status import DlrStatus
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_AGE",
     "DEFAULT_MAX_SIZE",
     "DeliveryReceipt",
     "DlrError",
@@ -38,7 +47,9 @@ __all__ = [
     "InvalidFieldError",
     "MalformedPayloadError",
     "MissingFieldError",
+    "NonceCache",
     "SignatureError",
+    "SignatureMethod",
     "__version__",
     "decode_form",
     "decode_json",
@@ -49,4 +60,7 @@ __all__ = [
     "parse_json",
     "parse_query",
     "parse_request",
+    "sign",
+    "signing_string",
+    "verify_signature",
 ]

@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, NamedTuple
 
+from ._errors import InvalidFieldError
 from ._status import DlrStatus
 
-__all__ = ["ABSENT", "FIELDS", "REQUIRED", "DecodeError", "FieldSpec"]
+__all__ = ["ABSENT", "FIELDS", "REQUIRED", "DecodeError", "FieldSpec", "single_value"]
 
 UTC: Final = timezone.utc
 
@@ -180,3 +181,24 @@ FIELDS: Final[Mapping[str, FieldSpec]] = {
 }
 
 REQUIRED: Final[tuple[FieldSpec, ...]] = tuple(s for s in FIELDS.values() if s.required)
+
+
+def single_value(name: object, value: object) -> str | None:
+    """The one string of a field's value: a string, or a list of at most one.
+
+    None means absent (an empty list, or None). Several values are a repeated
+    field, refused like a repeated key.
+    """
+    if type(value) is str:
+        return value
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return None
+        if len(value) > 1:
+            raise InvalidFieldError(str(name), list(value), "field is repeated")
+        value = value[0]
+        if type(value) is str:
+            return value
+    elif value is None:
+        return None
+    raise InvalidFieldError(str(name), value, f"expected a string, got {type(value).__name__}")
