@@ -4,7 +4,16 @@ Everything a user needs is importable from here; modules starting with ``_``
 are private.
 """
 
-from ._codes import ErrorCode
+from ._classify import (
+    DEFAULT_POLICY,
+    Policy,
+    ReceiptLike,
+    Verdict,
+    classify,
+    should_remove,
+    should_retry,
+)
+from ._codes import Action, ErrorCode
 from ._errors import (
     DlrError,
     InvalidFieldError,
@@ -39,6 +48,8 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MAX_AGE",
     "DEFAULT_MAX_SIZE",
+    "DEFAULT_POLICY",
+    "Action",
     "DeliveryReceipt",
     "DlrError",
     "DlrStatus",
@@ -48,9 +59,13 @@ __all__ = [
     "MalformedPayloadError",
     "MissingFieldError",
     "NonceCache",
+    "Policy",
+    "ReceiptLike",
     "SignatureError",
     "SignatureMethod",
+    "Verdict",
     "__version__",
+    "classify",
     "decode_form",
     "decode_json",
     "decode_query",
@@ -60,6 +75,8 @@ __all__ = [
     "parse_json",
     "parse_query",
     "parse_request",
+    "should_remove",
+    "should_retry",
     "sign",
     "signing_string",
     "verify_signature",

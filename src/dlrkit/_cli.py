@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._codes import ErrorCode
+from ._classify import DEFAULT_POLICY, STATUS_ACTIONS, Policy
+from ._codes import Action, ErrorCode
 from ._report import Summary, open_log, sample_log
+from ._status import DlrStatus
 from ._version import __version__
 
 __all__ = ["main"]
@@ -39,6 +42,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(run=usage)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
+    explain = commands.add_parser(
+        "explain", help="what an err-code or status means, and what to do about it"
+    )
+    explain.add_argument(
+        "word",
+        nargs="?",
+        help="an err-code (2), a status (failed) or a code name (handset-busy); "
+        "a status word wins over a code name of the same spelling",
+    )
+    explain.add_argument("--json", action="store_true", help="print JSON for machines")
+    explain.add_argument(
+        "--all", action="store_true", help="print the whole err-code table as Markdown"
+    )
+    explain.set_defaults(run=_explain)
+
     report = commands.add_parser(
         "report", help="summarise a log of receipts (one JSON object or query string a line)"
     )
@@ -46,6 +64,124 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--sample", action="store_true", help="use the bundled sample log")
     report.set_defaults(run=_report)
     return parser
+
+
+def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.all:
+        out.write(markdown_table(DEFAULT_POLICY))
+        return 0
+    if args.word is None:
+        print("dlrkit explain: give an err-code, a status or --all", file=err)
+        return 2
+    facts = explain_word(args.word, DEFAULT_POLICY)
+    if facts is None:
+        print(
+            f"dlrkit explain: {args.word!r} is neither an err-code nor a status "
+            "(try 2, failed or handset-busy)",
+            file=err,
+        )
+        return 2
+    if args.json:
+        json.dump(facts, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(_explanation_text(facts))
+    return 0
+
+
+def explain_word(word: str, policy: Policy) -> dict[str, object] | None:
+    """The facts about an err-code, a code name or a status word, or None."""
+    text = word.strip()
+    if text.isdigit() and text.isascii() and len(text) <= 10:
+        return _code_facts(int(text), policy)
+    key = text.lower()
+    for status in DlrStatus:
+        if key == status.value:
+            return _status_facts(status)
+    name = key.upper().replace("-", "_").replace(" ", "_")
+    if name in ErrorCode.__members__:
+        return _code_facts(int(ErrorCode[name]), policy)
+    return None
+
+
+def _code_facts(code: int, policy: Policy) -> dict[str, object]:
+    known = ErrorCode.lookup(code)
+    action = policy.action_for(code)
+    return {
+        "kind": "err-code",
+        "code": code,
+        "name": known.name if known is not None else None,
+        "meaning": known.meaning if known is not None else None,
+        "description": known.description if known is not None else None,
+        "in_guide": known is not None,
+        "action": action.value,
+        "action_description": action.description,
+        "retry_after_seconds": (
+            int(policy.retry_delay(code).total_seconds()) if action is Action.RETRY else None
+        ),
+    }
+
+
+def _status_facts(status: DlrStatus) -> dict[str, object]:
+    action = STATUS_ACTIONS.get(status)
+    return {
+        "kind": "status",
+        "status": status.value,
+        "description": status.description,
+        "final": status.is_final,
+        "success": status.is_success,
+        "action": action.value if action else None,
+        "action_description": (
+            action.description if action else "Depends on the err-code: dlrkit explain CODE."
+        ),
+    }
+
+
+def _explanation_text(facts: dict[str, object]) -> str:
+    if facts["kind"] == "status":
+        lines = [
+            f"status {facts['status']}: {facts['description']}",
+            f"  final: {'yes' if facts['final'] else 'no'}",
+        ]
+    elif facts["in_guide"]:
+        lines = [
+            f"err-code {facts['code']}: {facts['meaning']} ({facts['name']})",
+            f"  {facts['description']}",
+        ]
+    else:
+        lines = [
+            f"err-code {facts['code']}: not in the guide's table (the provider adds codes)",
+        ]
+    action = facts["action"] or "depends on the err-code"
+    retry = facts.get("retry_after_seconds")
+    after = f" (first retry after {_duration(retry)})" if isinstance(retry, int) else ""
+    lines.append(f"  action: {action}{after}")
+    lines.append(f"  {facts['action_description']}")
+    return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def markdown_table(policy: Policy) -> str:
+    """The err-code table with each code's action, as Markdown (docs/classification.md)."""
+    rows = [
+        "| err-code | meaning | action | first retry after |",
+        "|---|---|---|---|",
+    ]
+    for code in ErrorCode:
+        action = policy.action_for(code)
+        delay = policy.retry_delay(code) if action is Action.RETRY else None
+        after = _duration(int(delay.total_seconds())) if delay else ""
+        rows.append(f"| {int(code)} | {code.meaning} | `{action.value}` | {after} |")
+    unknown = policy.unknown_code_action
+    rows.append(f"| any other | not in the guide's table | `{unknown.value}` | |")
+    return "\n".join(rows) + "\n"
 
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

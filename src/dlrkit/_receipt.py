@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, TypeGuard
@@ -11,57 +11,20 @@ import attrs
 
 from ._codes import ErrorCode
 from ._fields import FIELDS
+from ._frozen import FrozenMap
 from ._status import DlrStatus
 
 __all__ = ["DeliveryReceipt", "FrozenFields"]
 
 
-class FrozenFields(Mapping[str, str]):
+class FrozenFields(FrozenMap[str, str]):
     """An immutable, hashable, picklable ``str -> str`` mapping.
 
     Holds ``DeliveryReceipt.extra`` so that a frozen receipt really is frozen.
     Compares equal to any mapping with the same items, dicts included.
     """
 
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[str, str] | None = None) -> None:
-        self._data: dict[str, str] = dict(data) if data else {}
-
-    @classmethod
-    def _adopt(cls, data: dict[str, str]) -> FrozenFields:
-        # For callers that built *data* themselves and drop it: no copy.
-        self = cls.__new__(cls)
-        self._data = data
-        return self
-
-    def __getitem__(self, key: str) -> str:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, FrozenFields):
-            return self._data == other._data
-        if isinstance(other, Mapping):
-            return self._data == dict(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def __repr__(self) -> str:
-        return f"FrozenFields({self._data!r})"
-
-    def __reduce__(self) -> tuple[type[FrozenFields], tuple[dict[str, str]]]:
-        return (FrozenFields, (self._data,))
+    __slots__ = ()
 
 
 _NO_FIELDS: Final = FrozenFields()
@@ -106,6 +69,11 @@ class DeliveryReceipt:
     _raw: Mapping[str, str] = attrs.field(
         factory=dict, eq=False, hash=False, repr=False, alias="_raw"
     )
+
+    @property
+    def dlr_status(self) -> DlrStatus:
+        """The status in dlrkit's common vocabulary (for a receipt, its ``status``)."""
+        return self.status
 
     @property
     def error(self) -> ErrorCode | None:
