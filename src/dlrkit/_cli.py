@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import TextIO
 
-from ._classify import DEFAULT_POLICY, STATUS_ACTIONS, Policy
+import attrs
+
+from ._classify import DEFAULT_POLICY, STATUS_ACTIONS, Policy, Verdict, classify
 from ._codes import Action, ErrorCode
-from ._report import Summary, open_log, sample_log
+from ._errors import DlrError
+from ._parse import parse_json, parse_query
+from ._receipt import DeliveryReceipt
+from ._report import Report, _meaning, open_log, sample_log
 from ._status import DlrStatus
 from ._version import __version__
 
@@ -58,11 +66,25 @@ def _parser() -> argparse.ArgumentParser:
     explain.set_defaults(run=_explain)
 
     report = commands.add_parser(
-        "report", help="summarise a log of receipts (one JSON object or query string a line)"
+        "report",
+        help="a delivery report over receipt logs (one JSON object or query string a line)",
     )
     report.add_argument("files", nargs="*", metavar="FILE", help="log files; - for stdin; .gz ok")
-    report.add_argument("--sample", action="store_true", help="use the bundled sample log")
+    report.add_argument("--sample", action="store_true", help="read the bundled sample log")
+    report.add_argument("--format", choices=("text", "json"), default="text")
+    report.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    report.add_argument(
+        "--remove-list",
+        metavar="PATH",
+        help="write every number to remove to PATH, one a line (may repeat a number)",
+    )
     report.set_defaults(run=_report)
+
+    parse = commands.add_parser(
+        "parse", help="parse one receipt payload (query, form or JSON) and print it as JSON"
+    )
+    parse.add_argument("file", nargs="?", default="-", metavar="FILE", help="default: stdin")
+    parse.set_defaults(run=_parse)
     return parser
 
 
@@ -185,38 +207,170 @@ def markdown_table(policy: Policy) -> str:
 
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    summary = Summary()
-    if args.sample:
-        with sample_log() as lines:
-            summary.add_lines(lines)
-    if not args.files and not args.sample:
-        args.files = ["-"]
-    for path in args.files:
+    remove_list: TextIO | None = None
+    if args.remove_list:
         try:
-            with open_log(path) as lines:
-                summary.add_lines(lines)
+            remove_list = open(args.remove_list, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as error:
-            print(f"dlrkit report: cannot read {path}: {error.strerror or error}", file=err)
+            print(f"dlrkit report: cannot write {args.remove_list}: {_why(error)}", file=err)
             return 1
-    for line_number, problem in summary.first_errors:
-        print(f"dlrkit report: line {line_number}: {problem}", file=err)
-    _print_summary(summary, out)
+
+    def write_number(receipt: DeliveryReceipt) -> None:
+        assert remove_list is not None
+        remove_list.write(receipt.msisdn + "\n")
+
+    report = Report(on_remove=write_number if remove_list is not None else None)
+    progress = not args.quiet and err.isatty()
+    paths = list(args.files) if args.files or args.sample else ["-"]
+    try:
+        if args.sample:
+            with sample_log() as lines:
+                report.add_lines(_with_progress(lines, err, progress), "sample")
+        for path in paths:
+            try:
+                with open_log(path) as lines:
+                    report.add_lines(_with_progress(lines, err, progress), path)
+            except OSError as error:
+                print(f"dlrkit report: cannot read {path}: {_why(error)}", file=err)
+                return 1
+    finally:
+        if remove_list is not None:
+            remove_list.close()
+    for where, problem in report.first_errors:
+        print(f"dlrkit report: {where}: {problem}", file=err)
+    if report.invalid > len(report.first_errors):
+        print(f"dlrkit report: ... {report.invalid} invalid lines in all", file=err)
+    if args.format == "json":
+        json.dump(report.to_json(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(_report_text(report))
     return 0
 
 
-def _print_summary(summary: Summary, out: TextIO) -> None:
-    print(f"receipts: {summary.receipts}   invalid lines: {summary.invalid}", file=out)
-    rate = summary.delivery_rate
-    print(f"delivery rate: {'n/a' if rate is None else f'{rate:.1%}'}", file=out)
-    print(f"total price (final receipts): {summary.total_price}", file=out)
-    print("\nby status:", file=out)
-    for status, count in summary.by_status.most_common():
-        print(f"  {status.value:<10} {count:>8}", file=out)
-    print("\nby err-code:", file=out)
-    for code, count in summary.by_err_code.most_common():
-        known = ErrorCode.lookup(code)
-        meaning = known.meaning if known is not None else "(not in the guide's table)"
-        print(f"  {code:>4} {count:>8}  {meaning}", file=out)
+def _why(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _with_progress(
+    lines: Iterable[str], err: TextIO, enabled: bool, interval: float = 0.5
+) -> Iterator[str]:
+    if not enabled:
+        yield from lines
+        return
+    start = time.monotonic()
+    shown = start
+    for number, line in enumerate(lines, 1):
+        if not number % 8192:
+            now = time.monotonic()
+            if now - shown >= interval:
+                err.write(f"\r{number:,} lines ({number / (now - start):,.0f}/s)")
+                err.flush()
+                shown = now
+        yield line
+    if enabled:
+        err.write("\r\x1b[K")
+
+
+def _report_text(report: Report) -> str:
+    rate = report.delivery_rate
+    lines = [
+        f"receipts       {report.receipts:>10,}",
+        f"invalid lines  {report.invalid:>10,}",
+        f"delivery rate  {'n/a' if rate is None else f'{rate:.1%}':>10}   (delivered / final)",
+        f"total price    {report.total_price:>10}   (exact, final receipts)",
+        "",
+        "by status",
+        *(f"  {word:<12} {n:>10,}" for word, n in report.by_status.most_common()),
+        "",
+        "by err-code",
+        *(
+            f"  {code:>4} {n:>10,}  {_meaning(code)}"
+            for code, n in report.by_err_code.most_common()
+        ),
+        "",
+        "by action",
+        *(f"  {a.value:<16} {n:>8,}" for a, n in report.by_action.most_common()),
+        "",
+        "by network (MCCMNC)",
+        *(
+            f"  {name:<14} {n.receipts:>8,}"
+            for name, n in sorted(report.networks.items(), key=lambda i: -i[1].receipts)
+        ),
+    ]
+    failing = report.top_failing_networks()
+    if failing:
+        lines += ["", "top failing networks (failed / final receipts)"]
+        lines += [
+            f"  {name:<14} {n.failed:>8,} / {n.final:<8,} {n.failed / n.final:6.1%}"
+            for name, n in failing
+        ]
+    to_do = report.to_json()["to_do"]
+    lines += ["", "what to do"]
+    if to_do["remove_numbers"]:
+        sample = ", ".join(to_do["remove_sample"])
+        lines.append(f"  remove numbers    {to_do['remove_numbers']:>8,}   e.g. {sample}")
+    if to_do["retries_due"]:
+        codes = ", ".join(f"{c}: {n}" for c, n in to_do["retries_by_err_code"].items())
+        lines.append(f"  retries due       {to_do['retries_due']:>8,}   by err-code {codes}")
+    if to_do["fix_request"]:
+        lines.append(f"  fix the request   {to_do['fix_request']:>8,}   see dlrkit explain CODE")
+    if to_do["contact_support"]:
+        lines.append(f"  contact support   {to_do['contact_support']:>8,}")
+    if lines[-1] == "what to do":
+        lines.append("  nothing")
+    return "\n".join(lines) + "\n"
+
+
+def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        if args.file == "-":
+            payload = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as handle:
+                payload = handle.read()
+    except OSError as error:
+        print(f"dlrkit parse: cannot read {args.file}: {_why(error)}", file=err)
+        return 1
+    try:
+        text = payload.strip()
+        receipt = parse_json(text) if text.startswith(b"{") else parse_query(text)
+    except DlrError as error:
+        print(f"dlrkit parse: {error}", file=err)
+        return 1
+    verdict = classify(receipt)
+    json.dump({"receipt": receipt_json(receipt), "verdict": verdict_json(verdict)}, out, indent=2)
+    out.write("\n")
+    return 0
+
+
+def receipt_json(receipt: DeliveryReceipt) -> dict[str, object]:
+    """A receipt as JSON-ready data: typed values in their plain forms."""
+    data: dict[str, object] = {}
+    for field in attrs.fields(DeliveryReceipt):
+        if field.name.startswith("_"):
+            continue
+        value = getattr(receipt, field.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, (Decimal, DlrStatus)):
+            value = str(value)
+        elif field.name == "extra":
+            value = dict(value)
+        data[field.name] = value
+    error = receipt.error
+    data["error"] = None if error is None else {"name": error.name, "meaning": error.meaning}
+    return data
+
+
+def verdict_json(verdict: Verdict) -> dict[str, object]:
+    """A verdict as JSON-ready data."""
+    after = verdict.retry_after
+    return {
+        "action": verdict.action.value,
+        "reason": verdict.reason,
+        "retry_after_seconds": None if after is None else after.total_seconds(),
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover

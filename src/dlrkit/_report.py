@@ -1,25 +1,29 @@
-"""A delivery summary over a log of receipts, one receipt a line."""
+"""A delivery report over a log of receipts, one receipt a line, in flat memory."""
 
 from __future__ import annotations
 
 import gzip
+import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from importlib import resources
-from typing import TextIO
+from typing import Any, Final, TextIO
 
 import attrs
 
+from ._classify import DEFAULT_POLICY, Policy, Verdict, classify
+from ._codes import Action, ErrorCode
 from ._errors import DlrError
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
 from ._status import DlrStatus
 
-__all__ = ["Summary", "open_log", "parse_line", "sample_log"]
+__all__ = ["Report", "open_log", "parse_line", "sample_log"]
 
-SAMPLE_LOG = "sample-dlr.jsonl.gz"
+SAMPLE_LOG: Final = "sample-dlr.jsonl.gz"
+NO_NETWORK: Final = "(none)"
 
 
 def parse_line(line: str) -> DeliveryReceipt:
@@ -31,57 +35,148 @@ def parse_line(line: str) -> DeliveryReceipt:
 
 
 @attrs.define
-class Summary:
-    """Counts over a stream of receipts; memory does not grow with the stream."""
+class NetworkCounts:
+    receipts: int = 0
+    final: int = 0
+    failed: int = 0  # final and not delivered
 
+
+@attrs.define
+class Report:
+    """Counts over a stream of receipts.
+
+    Memory grows with the number of distinct statuses, err-codes and networks,
+    never with the number of lines: the numbers to remove are counted, with a
+    bounded sample kept for display (``on_remove`` sees every one).
+    """
+
+    policy: Policy = DEFAULT_POLICY
+    max_errors: int = 5
+    sample_size: int = 10
+    on_remove: Callable[[DeliveryReceipt], None] | None = None
+
+    lines: int = 0
     receipts: int = 0
     invalid: int = 0
-    by_status: Counter[DlrStatus] = attrs.field(factory=Counter)
+    by_status: Counter[str] = attrs.field(factory=Counter)
     by_err_code: Counter[int] = attrs.field(factory=Counter)
+    by_action: Counter[Action] = attrs.field(factory=Counter)
+    networks: dict[str, NetworkCounts] = attrs.field(factory=dict)
     total_price: Decimal = Decimal(0)
-    first_errors: list[tuple[int, DlrError]] = attrs.field(factory=list)
-    max_errors: int = 5
+    retries_by_err_code: Counter[int] = attrs.field(factory=Counter)
+    remove_sample: list[str] = attrs.field(factory=list)
+    first_errors: list[tuple[str, DlrError]] = attrs.field(factory=list)
 
-    def add(self, receipt: DeliveryReceipt) -> None:
+    def add(self, receipt: DeliveryReceipt) -> Verdict:
+        """Count one receipt; returns its verdict."""
+        verdict = classify(receipt, self.policy)
         self.receipts += 1
-        self.by_status[receipt.status] += 1
+        status = receipt.status
+        self.by_status[status.value] += 1
         self.by_err_code[receipt.err_code] += 1
-        # Interim receipts repeat the part's price: count it once, when final.
-        if receipt.price is not None and receipt.status.is_final:
-            self.total_price += receipt.price
+        action = verdict.action
+        self.by_action[action] += 1
+        network = self.networks.get(receipt.network_code or NO_NETWORK)
+        if network is None:
+            network = self.networks[receipt.network_code or NO_NETWORK] = NetworkCounts()
+        network.receipts += 1
+        if status.is_final:
+            network.final += 1
+            if status is not DlrStatus.DELIVERED:
+                network.failed += 1
+            # Interim receipts repeat the part's price: count it once, when final.
+            if receipt.price is not None:
+                self.total_price += receipt.price
+        if action is Action.RETRY:
+            self.retries_by_err_code[receipt.err_code] += 1
+        elif action is Action.REMOVE_NUMBER:
+            if len(self.remove_sample) < self.sample_size and (
+                receipt.msisdn not in self.remove_sample
+            ):
+                self.remove_sample.append(receipt.msisdn)
+            if self.on_remove is not None:
+                self.on_remove(receipt)
+        return verdict
 
-    def add_invalid(self, line_number: int, error: DlrError) -> None:
+    def add_invalid(self, where: str, error: DlrError) -> None:
         self.invalid += 1
         if len(self.first_errors) < self.max_errors:
-            self.first_errors.append((line_number, error))
+            self.first_errors.append((where, error))
 
-    def add_lines(self, lines: Iterable[str]) -> None:
+    def add_lines(self, lines: Iterable[str], name: str = "-") -> None:
+        """Count every line of a log; blank lines are skipped, bad ones counted."""
         for number, line in enumerate(lines, 1):
-            if not line.strip():
+            self.lines += 1
+            if not line or line.isspace():
                 continue
             try:
                 receipt = parse_line(line)
             except DlrError as error:
-                self.add_invalid(number, error)
+                self.add_invalid(f"{name}:{number}", error)
             else:
                 self.add(receipt)
 
     @property
     def delivery_rate(self) -> float | None:
         """Delivered receipts over final receipts, or None when none is final."""
-        final = sum(n for status, n in self.by_status.items() if status.is_final)
-        return self.by_status[DlrStatus.DELIVERED] / final if final else None
+        final = sum(n for word, n in self.by_status.items() if DlrStatus(word).is_final)
+        return self.by_status[DlrStatus.DELIVERED.value] / final if final else None
+
+    def top_failing_networks(self, count: int = 5) -> list[tuple[str, NetworkCounts]]:
+        """Networks with the most failed final receipts, most first."""
+        failing = [(name, n) for name, n in self.networks.items() if n.failed]
+        failing.sort(key=lambda item: (-item[1].failed, item[0]))
+        return failing[:count]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data (``dlrkit report --format json``)."""
+        return {
+            "receipts": self.receipts,
+            "invalid": self.invalid,
+            "by_status": dict(self.by_status.most_common()),
+            "by_err_code": {
+                str(code): {"count": count, "meaning": _meaning(code)}
+                for code, count in self.by_err_code.most_common()
+            },
+            "by_action": {a.value: n for a, n in self.by_action.most_common()},
+            "by_network": {
+                name: n.receipts
+                for name, n in sorted(self.networks.items(), key=lambda i: -i[1].receipts)
+            },
+            "total_price": str(self.total_price),
+            "delivery_rate": self.delivery_rate,
+            "top_failing_networks": [
+                {"network": name, "failed": n.failed, "final": n.final}
+                for name, n in self.top_failing_networks()
+            ],
+            "to_do": {
+                "remove_numbers": self.by_action[Action.REMOVE_NUMBER],
+                "remove_sample": list(self.remove_sample),
+                "retries_due": self.by_action[Action.RETRY],
+                "retries_by_err_code": {
+                    str(c): n for c, n in self.retries_by_err_code.most_common()
+                },
+                "fix_request": self.by_action[Action.FIX_REQUEST],
+                "contact_support": self.by_action[Action.CONTACT_SUPPORT],
+            },
+            "first_invalid": [
+                {"where": where, "error": str(error)} for where, error in self.first_errors
+            ],
+        }
+
+
+def _meaning(code: int) -> str:
+    known = ErrorCode.lookup(code)
+    return known.meaning if known is not None else "not in the guide's table"
 
 
 @contextmanager
 def open_log(path: str, stdin: TextIO | None = None) -> Iterator[TextIO]:
     """Open a log file as text: ``-`` is stdin, ``.gz`` files are decompressed."""
     if path == "-":
-        import sys
-
         yield stdin if stdin is not None else sys.stdin
         return
-    # errors="replace": one bad byte makes one invalid line, not a failed report.
+    # errors="replace": one bad byte makes one odd line, not a failed report.
     if path.endswith(".gz"):
         stream: TextIO = gzip.open(path, "rt", encoding="utf-8", errors="replace")  # noqa: SIM115
     else:
