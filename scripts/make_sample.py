@@ -115,19 +115,29 @@ def encode(rng: random.Random, fields: dict[str, str]) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
+def write_log(path: Path, lines: int, *, seed: int, compress: bool) -> int:
+    """Write a log of *lines* receipts (plus a few broken lines); returns its size."""
+    text = "\n".join(receipts(lines, random.Random(seed))) + "\n"
+    data = text.encode()
+    if compress:
+        buffer = io.BytesIO()
+        # mtime=0 and no file name: the same seed gives the same bytes.
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as gz:
+            gz.write(data)
+        data = buffer.getvalue()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return len(data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    text = "\n".join(receipts(args.lines, random.Random(args.seed))) + "\n"
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as gz:
-        gz.write(text.encode())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(buffer.getvalue())
-    print(f"wrote {args.out} ({len(buffer.getvalue())} bytes, {text.count(chr(10))} lines)")
+    size = write_log(args.out, args.lines, seed=args.seed, compress=args.out.suffix == ".gz")
+    print(f"wrote {args.out} ({size} bytes)")
 
 
 if __name__ == "__main__":

@@ -106,6 +106,12 @@ class Policy:
     retry_after: Mapping[int, timedelta] = attrs.field(converter=_freeze_delays)
     unknown_code_action: Action = Action.GIVE_UP
     default_retry_after: timedelta = _FALLBACK_RETRY_AFTER
+    # classify() is a pure function of (status, err-code, policy) and a Verdict
+    # is immutable: each policy remembers the verdicts for the guide's codes
+    # (a bounded set, so hostile codes cannot grow it).
+    _verdicts: dict[tuple[DlrStatus, int | None], Verdict] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
 
     def action_for(self, code: int) -> Action:
         """The action for *code*; ``unknown_code_action`` for a code with no row."""
@@ -171,8 +177,19 @@ def classify(receipt: ReceiptLike, policy: Policy | None = None) -> Verdict:
     (<Action.RETRY: 'retry'>, datetime.timedelta(seconds=300))
     """
     policy = DEFAULT_POLICY if policy is None else policy
-    status = receipt.dlr_status
-    code = receipt.err_code
+    key = (receipt.dlr_status, receipt.err_code)
+    verdict = policy._verdicts.get(key)
+    if verdict is None:
+        verdict = _classify(key[0], key[1], policy)
+        if key[1] is None or key[1] in _GUIDE_CODES:
+            policy._verdicts[key] = verdict
+    return verdict
+
+
+_GUIDE_CODES: Final = frozenset(int(code) for code in ErrorCode)
+
+
+def _classify(status: DlrStatus, code: int | None, policy: Policy) -> Verdict:
     by_status = STATUS_ACTIONS.get(status)
     if by_status is Action.DONE:
         if code:

@@ -40,6 +40,9 @@ FieldValue: TypeAlias = "str | Sequence[str]"
 """A field's value: a string, or a list of strings as frameworks give for queries."""
 
 _NO_EXTRA: Final = FrozenFields()
+# FIELDS unpacked for the hot loop of parse(): wire name -> (attr, decode, required).
+_HANDLERS: Final = {wire: (s.attr, s.decode, s.required) for wire, s in FIELDS.items()}
+_REQUIRED: Final = tuple((s.attr, s.wire) for s in REQUIRED)
 _STATUS_WORDS: Final = frozenset(s.value for s in DlrStatus)
 
 
@@ -71,7 +74,7 @@ def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> Delivery
         ) from None
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}
-    extra: dict[str, str] = {}
+    extra: dict[str, str] | None = None
     for name, given in items:
         if type(given) is str:
             value = given
@@ -80,36 +83,37 @@ def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> Delivery
             if single is None:
                 continue
             value = single
-        spec = FIELDS.get(name)
-        if spec is None:
+        handler = _HANDLERS.get(name)
+        if handler is None:
             if type(name) is not str:
                 raise InvalidFieldError(repr(name), name, "field names must be strings")
+            if extra is None:
+                extra = {}
             extra[name] = value
             continue
+        attr, decode, required = handler
         if value in ABSENT:
-            if spec.required:
+            if required:
                 raise MissingFieldError(name, value=value)
             raw[name] = value
-            continue
-        decode = spec.decode
-        if decode is None:
-            values[spec.attr] = value
-            continue
-        raw[name] = value
-        try:
-            values[spec.attr] = decode(value)
-        except DecodeError as exc:
-            raise InvalidFieldError(name, value, str(exc)) from None
-    for spec in REQUIRED:
-        if spec.attr not in values:
-            raise MissingFieldError(spec.wire)
+        elif decode is None:
+            values[attr] = value
+        else:
+            raw[name] = value
+            try:
+                values[attr] = decode(value)
+            except DecodeError as exc:
+                raise InvalidFieldError(name, value, str(exc)) from None
+    for attr, wire in _REQUIRED:
+        if attr not in values:
+            raise MissingFieldError(wire)
     if strict and raw["status"] not in _STATUS_WORDS:
         raise InvalidFieldError(
             "status", raw["status"], f"expected one of {', '.join(sorted(_STATUS_WORDS))}"
         )
     return DeliveryReceipt(
         **values,
-        extra=FrozenFields._adopt(extra) if extra else _NO_EXTRA,
+        extra=_NO_EXTRA if extra is None else FrozenFields._adopt(extra),
         _raw=raw,
     )
 
@@ -132,8 +136,6 @@ def decode_query(
     if charset != "utf-8":
         charset = _known_charset(charset)
     text = _text(query, charset, max_size)
-    if text.startswith("?"):
-        text = text[1:]
     fields: dict[str, str] = {}
     for piece in text.split("&"):
         if not piece:
@@ -223,13 +225,17 @@ def _check_size(payload: object, max_size: int) -> None:
 def parse_query(
     query: str | bytes, *, strict: bool = False, max_size: int = DEFAULT_MAX_SIZE
 ) -> DeliveryReceipt:
-    """Parse the query string of a ``GET`` webhook request.
+    """Parse the query string of a ``GET`` webhook request (a leading ``?`` is ignored).
 
     >>> r = parse_query("messageId=0B00000127FDBC63&msisdn=447547232824&to=Vonage"
     ...                 "&status=delivered&err-code=0&message-timestamp=2020-07-17+02%3A34%3A35")
     >>> r.status, r.message_timestamp.isoformat()
     (<DlrStatus.DELIVERED: 'delivered'>, '2020-07-17T02:34:35+00:00')
     """
+    # A URL's query part may come with its "?"; decode_query() itself stays
+    # exactly urllib's, where "?" would be part of the first name.
+    if isinstance(query, (str, bytes)) and query[:1] in ("?", b"?"):
+        query = query[1:]
     return parse(decode_query(query, max_size=max_size), strict=strict)
 
 

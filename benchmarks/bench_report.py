@@ -1,0 +1,114 @@
+"""`dlrkit report` over a large log against bare decoding of the same lines.
+
+The peer is the least any report must do: decode every line with the standard
+library (``json.loads`` for JSON lines, ``parse_qsl`` for query strings) and
+nothing else. dlrkit does that plus validation, typing, classification and
+counting. Target: at most 3x the peer's time.
+
+Peak memory is measured on separate ``dlrkit report`` processes over a small
+and a large log: it should not grow with the log.
+
+Run:  python benchmarks/bench_report.py [--lines 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import dlrkit
+from dlrkit._report import Report
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from make_sample import write_log  # noqa: E402
+
+TARGET = 3.0
+
+
+def bare_decode(path: Path) -> int:
+    count = 0
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("{"):
+                try:
+                    json.loads(text)
+                except ValueError:
+                    pass
+            else:
+                parse_qsl(text, keep_blank_values=True)
+            count += 1
+    return count
+
+
+def report(path: Path) -> Report:
+    result = Report()
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        result.add_lines(lines)
+    return result
+
+
+def best_time(func, path: Path, rounds: int) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        func(path)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# The child reports its own high-water mark: the rusage a parent gets from
+# wait4() counts the pages of the forked parent before exec.
+_CHILD = """
+import sys
+from dlrkit._cli import main
+code = main(["report", "--quiet", "--format", "json", sys.argv[1]])
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(int(hwm.split()[1]), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def peak_rss_mib(path: Path) -> float:
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return int(result.stderr.split()[-1]) / 1024  # VmHWM is in KiB
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        small, large = Path(tmp) / "small.jsonl", Path(tmp) / "large.jsonl"
+        write_log(small, 10_000, seed=1, compress=False)
+        write_log(large, args.lines, seed=2, compress=False)
+        lines = sum(1 for _ in open(large, encoding="utf-8"))
+        t_bare = best_time(bare_decode, large, args.rounds)
+        t_report = best_time(report, large, args.rounds)
+        ratio = t_report / t_bare
+        rss_small, rss_large = peak_rss_mib(small), peak_rss_mib(large)
+    print(f"dlrkit {dlrkit.__version__}: report over {lines:,} lines, best of {args.rounds}")
+    print(f"  bare decode (json.loads / parse_qsl): {t_bare:7.2f} s  {lines / t_bare:>10,.0f} lines/s")
+    print(f"  dlrkit report:                        {t_report:7.2f} s  {lines / t_report:>10,.0f} lines/s")
+    print(f"  ratio: {ratio:.2f}x (target <= {TARGET:.1f}x) {'ok' if ratio <= TARGET else 'MISS'}")
+    print(f"  peak RSS: {rss_small:.1f} MiB for 10,000 lines, {rss_large:.1f} MiB for {lines:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
