@@ -135,7 +135,10 @@ def decode_query(
     """
     if charset != "utf-8":
         charset = _known_charset(charset)
-    text = _text(query, charset, max_size)
+    return _decode_pairs(_text(query, charset, max_size), charset)
+
+
+def _decode_pairs(text: str, charset: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for piece in text.split("&"):
         if not piece:
@@ -234,9 +237,8 @@ def parse_query(
     """
     # A URL's query part may come with its "?"; decode_query() itself stays
     # exactly urllib's, where "?" would be part of the first name.
-    if isinstance(query, (str, bytes)) and query[:1] in ("?", b"?"):
-        query = query[1:]
-    return parse(decode_query(query, max_size=max_size), strict=strict)
+    text = _text(query, "utf-8", max_size)
+    return parse(_decode_pairs(text[1:] if text.startswith("?") else text, "utf-8"), strict=strict)
 
 
 def parse_form(
