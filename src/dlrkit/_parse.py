@@ -180,6 +180,8 @@ def decode_form(
 def _text(payload: str | bytes, charset: str, max_size: int) -> str:
     _check_size(payload, max_size)
     if isinstance(payload, str):
+        if payload.isascii():
+            return payload
         # A str can hold lone surrogates that no encoder accepts later
         # (signing, storage): refuse them at the door.
         try:
