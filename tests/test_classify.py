@@ -27,8 +27,7 @@ from dlrkit import (
     should_retry,
 )
 from dlrkit._cli import main, markdown_table
-
-from .strategies import wire_fields
+from dlrkit.testing.strategies import wire_fields
 
 # The DESIGN.md table, written out independently of the code.
 DESIGN_TABLE = {

@@ -513,3 +513,13 @@ def test_quote_of_escapes() -> None:
         parse({**MINIMAL, "err-code": "1\n2"})
     assert "\\n" in str(info.value)
     assert quote("x")  # keep the import honest
+
+
+def test_str_subclasses_are_read_as_their_text() -> None:
+    class Markup(str):
+        pass
+
+    r = parse({**MINIMAL, "status": DlrStatus.DELIVERED, "to": Markup("Acme"), "x": [Markup("y")]})
+    assert r.status is DlrStatus.DELIVERED
+    assert type(r.to) is str and r.to == "Acme"
+    assert type(r.extra["x"]) is str

@@ -21,7 +21,7 @@ from dlrkit import (
     verify_signature,
 )
 
-from .strategies import text
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 UTC = timezone.utc
 

@@ -191,14 +191,17 @@ def single_value(name: object, value: object) -> str | None:
     """
     if type(value) is str:
         return value
+    if isinstance(value, str):
+        # A str subclass (DlrStatus, a framework's own string type): its plain text.
+        return str.__str__(value)
     if isinstance(value, (list, tuple)):
         if not value:
             return None
         if len(value) > 1:
             raise InvalidFieldError(str(name), list(value), "field is repeated")
         value = value[0]
-        if type(value) is str:
-            return value
+        if isinstance(value, str):
+            return str.__str__(value)
     elif value is None:
         return None
     raise InvalidFieldError(str(name), value, f"expected a string, got {type(value).__name__}")
