@@ -14,6 +14,7 @@ from ._classify import (
     should_retry,
 )
 from ._codes import Action, ErrorCode
+from ._concat import MessageState, Tracker
 from ._errors import (
     DlrError,
     InvalidFieldError,
@@ -34,6 +35,7 @@ from ._parse import (
     parse_request,
 )
 from ._receipt import DeliveryReceipt, FrozenFields
+from ._send import SendResponse, SendStatus, SentPart, parse_send_response
 from ._signature import (
     DEFAULT_MAX_AGE,
     NonceCache,
@@ -44,6 +46,7 @@ from ._signature import (
 )
 from ._status import DlrStatus
 from ._version import __version__
+from .stores import MemoryStore, SQLiteStore
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -57,12 +60,19 @@ __all__ = [
     "FrozenFields",
     "InvalidFieldError",
     "MalformedPayloadError",
+    "MemoryStore",
+    "MessageState",
     "MissingFieldError",
     "NonceCache",
     "Policy",
     "ReceiptLike",
+    "SQLiteStore",
+    "SendResponse",
+    "SendStatus",
+    "SentPart",
     "SignatureError",
     "SignatureMethod",
+    "Tracker",
     "Verdict",
     "__version__",
     "classify",
@@ -75,6 +85,7 @@ __all__ = [
     "parse_json",
     "parse_query",
     "parse_request",
+    "parse_send_response",
     "should_remove",
     "should_retry",
     "sign",

@@ -15,7 +15,15 @@ from typing import Any, Final, NamedTuple
 from ._errors import InvalidFieldError
 from ._status import DlrStatus
 
-__all__ = ["ABSENT", "FIELDS", "REQUIRED", "DecodeError", "FieldSpec", "single_value"]
+__all__ = [
+    "ABSENT",
+    "FIELDS",
+    "REQUIRED",
+    "DecodeError",
+    "FieldSpec",
+    "decode_price",
+    "single_value",
+]
 
 UTC: Final = timezone.utc
 
@@ -49,7 +57,7 @@ def _decode_err_code(raw: str) -> int:
     raise DecodeError("expected a non-negative integer")
 
 
-def _decode_price(raw: str) -> Decimal:
+def decode_price(raw: str) -> Decimal:
     try:
         price = Decimal(raw)
     except (InvalidOperation, ValueError):
@@ -162,7 +170,7 @@ FIELDS: Final[Mapping[str, FieldSpec]] = {
         FieldSpec("msisdn", "msisdn", required=True),
         FieldSpec("to", "to", required=True),
         FieldSpec("network-code", "network_code"),
-        FieldSpec("price", "price", decode=_decode_price, encode=_encode_price),
+        FieldSpec("price", "price", decode=decode_price, encode=_encode_price),
         FieldSpec("status", "status", required=True, decode=_decode_status, encode=str),
         FieldSpec("scts", "scts", decode=_decode_scts, encode=_encode_scts),
         FieldSpec("err-code", "err_code", required=True, decode=_decode_err_code),

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_MAX_SIZE",
     "decode_form",
     "decode_json",
+    "decode_json_value",
     "decode_query",
     "decode_request",
     "parse",
@@ -284,6 +285,24 @@ _JSON: Final = json.JSONDecoder(
 )
 
 
+def decode_json_value(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> Any:
+    """Decode any JSON document with the receipt parsers' safety rules.
+
+    Size-limited, UTF-8 only (a byte order mark is allowed), no repeated keys,
+    no ``NaN``/``Infinity``, numbers kept as their literal text. Raises only
+    ``DlrError``.
+    """
+    text = _text(body, "utf-8", max_size)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return _JSON.decode(text)
+    except (InvalidFieldError, MalformedPayloadError):
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise MalformedPayloadError(f"body is not valid JSON: {exc}", value=text) from None
+
+
 def decode_json(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> dict[str, str]:
     """Decode a JSON body into a ``str -> str`` mapping.
 
@@ -292,20 +311,11 @@ def decode_json(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> dict[
     :func:`parse` reads as absent); booleans, arrays and objects are refused,
     as are repeated keys and escaped lone surrogates.
     """
-    text = _text(body, "utf-8", max_size)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        obj = _JSON.decode(text)
-    except (InvalidFieldError, MalformedPayloadError):
-        raise
-    except (ValueError, RecursionError) as exc:
-        raise MalformedPayloadError(f"body is not valid JSON: {exc}", value=text) from None
+    obj = decode_json_value(body, max_size=max_size)
     if type(obj) is not dict:
         raise MalformedPayloadError(
-            f"JSON body must be an object, got {type(obj).__name__}", value=text
+            f"JSON body must be an object, got {type(obj).__name__}", value=body
         )
-    surrogates = "\\ud" in text or "\\uD" in text
     for name, value in obj.items():
         if type(value) is not str:
             if value is None:
@@ -314,7 +324,9 @@ def decode_json(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> dict[
             raise InvalidFieldError(
                 name, value, f"expected a string, got a JSON {_json_kind(value)}"
             )
-        if surrogates:
+        # An escaped lone surrogate ("\\ud800") decodes to a str no encoder
+        # accepts later (signing, storage); only non-ASCII text can hold one.
+        if not (value.isascii() and name.isascii()):
             _check_encodable(name, value)
     return obj
 

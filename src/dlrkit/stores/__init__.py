@@ -1,0 +1,31 @@
+"""Where a :class:`~dlrkit.Tracker` keeps its state.
+
+- :class:`MemoryStore`: one process; the default.
+- :class:`SQLiteStore`: several processes on one machine; the standard
+  library's sqlite3 in WAL mode, one transaction per change.
+- :class:`PostgresStore` (extra ``dlrkit[postgres]``): several machines.
+
+Any object with the methods of :class:`Store` works.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._base import Store, StoreTransaction
+from ._memory import MemoryStore
+from ._sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+
+__all__ = ["MemoryStore", "PostgresStore", "SQLiteStore", "Store", "StoreTransaction"]
+
+
+def __getattr__(name: str) -> Any:
+    # PostgresStore needs psycopg, an optional extra: import it only when asked for.
+    if name == "PostgresStore":
+        from .postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
