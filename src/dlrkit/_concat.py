@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Final
 
 import attrs
@@ -56,6 +57,7 @@ _WHOLE_PRECEDENCE: Final = (
     DlrStatus.DELIVERED,
 )
 _NO_TIME: Final = datetime.min.replace(tzinfo=UTC)
+_NOTHING_EXPIRED: Final[frozenset[str]] = frozenset()
 
 
 def _order(receipt: DeliveryReceipt) -> tuple[int, Any, Any]:
@@ -155,25 +157,66 @@ class MessageRecord:
 class MessageState:
     """The state of one whole (possibly concatenated) message.
 
-    ``parts`` maps each part's message id to the receipt that decides it, or
-    None while none has arrived (or when the part was expired for silence:
-    see ``expired_parts``).
+    A snapshot taken when a receipt was applied. ``parts`` maps each part's
+    message id to the receipt that decides it, or None while none has arrived
+    (or when the part was expired for silence: see ``expired_parts``). The
+    derived attributes (``status``, ``price``, ...) are computed when first
+    read.
     """
 
     key: str
     parts: Mapping[str, DeliveryReceipt | None]
     expired_parts: frozenset[str]
-    status: DlrStatus
-    err_code: int | None
-    price: Decimal | None
     first_at: datetime | None
     last_at: datetime | None
-    is_complete: bool
+    sent_prices: Mapping[str, Decimal | None] = attrs.field(repr=False)
+
+    @classmethod
+    def of(cls, record: MessageRecord) -> MessageState:
+        return cls(
+            key=record.key,
+            parts=dict(record.parts),
+            expired_parts=frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
+            first_at=record.first_at,
+            last_at=record.last_at,
+            sent_prices=record.prices,
+        )
+
+    @cached_property
+    def _decided(self) -> tuple[DlrStatus, int | None]:
+        statuses: dict[DlrStatus, int | None] = {}
+        for mid, receipt in self.parts.items():
+            if mid in self.expired_parts:
+                statuses.setdefault(DlrStatus.EXPIRED, None)
+            elif receipt is None:
+                statuses.setdefault(DlrStatus.ACCEPTED, None)
+            elif statuses.get(receipt.status) is None:
+                statuses[receipt.status] = receipt.err_code
+        status = next(s for s in _WHOLE_PRECEDENCE if s in statuses)
+        return status, statuses[status]
+
+    @property
+    def status(self) -> DlrStatus:
+        """The whole message's status (see the module's rules)."""
+        return self._decided[0]
+
+    @property
+    def err_code(self) -> int | None:
+        """The err-code of the part that decided ``status`` (None when none did)."""
+        return self._decided[1]
 
     @property
     def dlr_status(self) -> DlrStatus:
         """The whole message's status (``ReceiptLike``, so ``classify`` accepts it)."""
-        return self.status
+        return self._decided[0]
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every part has a final receipt (or was expired for silence)."""
+        return all(
+            mid in self.expired_parts or (r is not None and r.status.is_final)
+            for mid, r in self.parts.items()
+        )
 
     @property
     def is_final(self) -> bool:
@@ -184,38 +227,20 @@ class MessageState:
     def is_delivered(self) -> bool:
         return self.status is DlrStatus.DELIVERED
 
+    @cached_property
+    def price(self) -> Decimal | None:
+        """The sum of the parts' prices (a part's receipt, else its send response)."""
+        known = [
+            r.price if r is not None and r.price is not None else self.sent_prices.get(mid)
+            for mid, r in self.parts.items()
+        ]
+        prices = [p for p in known if p is not None]
+        return sum(prices, Decimal(0)) if prices else None
+
     @property
     def verdict(self) -> Verdict:
         """What to do about the whole message (default policy; see :func:`classify`)."""
         return classify(self)
-
-    @classmethod
-    def of(cls, record: MessageRecord) -> MessageState:
-        statuses: dict[DlrStatus, int | None] = {}
-        for mid, receipt in record.parts.items():
-            if mid in record.expired:
-                statuses.setdefault(DlrStatus.EXPIRED, None)
-            elif receipt is None:
-                statuses.setdefault(DlrStatus.ACCEPTED, None)
-            elif receipt.status not in statuses or statuses[receipt.status] is None:
-                statuses[receipt.status] = receipt.err_code
-        status = next(s for s in _WHOLE_PRECEDENCE if s in statuses)
-        prices = [
-            r.price if r is not None and r.price is not None else record.prices.get(mid)
-            for mid, r in record.parts.items()
-        ]
-        known = [p for p in prices if p is not None]
-        return cls(
-            key=record.key,
-            parts=dict(record.parts),
-            expired_parts=frozenset(record.expired),
-            status=status,
-            err_code=statuses[status],
-            price=sum(known, Decimal(0)) if known else None,
-            first_at=record.first_at,
-            last_at=record.last_at,
-            is_complete=record.is_complete,
-        )
 
 
 def _now(clock: datetime | None) -> float:
@@ -307,10 +332,10 @@ class Tracker:
         is kept as an orphan and applied if its message is registered within
         ``orphan_ttl``.
         """
-        moment = _now(now)
+        moment = time.time() if now is None else now.timestamp()
         mid = receipt.message_id
         with self.store.transaction() as tx:
-            tx.lock([mid])
+            tx.lock((mid,))
             key = tx.key_for(mid)
             record = tx.load(key) if key is not None else None
             if record is None:

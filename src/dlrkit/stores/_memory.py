@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from itertools import count
 
 from .._concat import MessageRecord
 from .._receipt import DeliveryReceipt
 
 __all__ = ["MemoryStore"]
+
+
+class _MemoryTransaction:
+    # A class, not @contextmanager: this sits on the tracker's hot path.
+    __slots__ = ("_store",)
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> MemoryStore:
+        self._store._lock.acquire()
+        return self._store
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._store._lock.release()
 
 
 class MemoryStore:
@@ -30,10 +44,8 @@ class MemoryStore:
         self._orphans_of: dict[str, list[int]] = {}
         self._seq = count()
 
-    @contextmanager
-    def transaction(self) -> Iterator[MemoryStore]:
-        with self._lock:
-            yield self
+    def transaction(self) -> _MemoryTransaction:
+        return _MemoryTransaction(self)
 
     # -- StoreTransaction ------------------------------------------------------------
 

@@ -1,0 +1,155 @@
+"""Tracker throughput: part-receipts per second in memory, SQLite and PostgreSQL.
+
+Every message has three parts; each part gets an interim receipt and a final
+one, in a shuffled order. For the SQL stores, 1 and 3 writer processes share
+the work (each process opens its own store), timed from a start barrier to the
+last acknowledgement. SQLite runs with its default synchronous=FULL (an fsync
+per commit). PostgreSQL is a throwaway local cluster with default settings;
+it is skipped when no server can be started.
+
+Run:  python benchmarks/bench_tracker.py [--messages 3000] [--sql-messages 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import dlrkit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.pg_server import PostgresUnavailableError, throwaway_postgres  # noqa: E402
+
+TARGET_MEMORY = 200_000
+PARTS = 3
+
+WRITER = """
+import sys
+import dlrkit
+kind, target = sys.argv[1], sys.argv[2]
+first, step, messages = map(int, sys.argv[3:])
+if kind == "sqlite":
+    store = dlrkit.SQLiteStore(target)
+else:
+    from dlrkit.stores import PostgresStore
+    store = PostgresStore(target)
+tracker = dlrkit.Tracker(store)
+receipts = [
+    dlrkit.parse({"messageId": f"M{m}P{p}", "msisdn": "447700900000", "to": "Acme",
+                  "status": status, "err-code": "0", "price": "0.0333"})
+    for m in range(first, messages, step) for p in range(3) for status in ("accepted", "delivered")
+]
+print("ready", flush=True)
+sys.stdin.readline()
+for r in receipts:
+    tracker.add(r)
+print(len(receipts), flush=True)
+"""
+
+
+def send_response(m: int) -> dlrkit.SendResponse:
+    return dlrkit.parse_send_response(
+        {
+            "message-count": str(PARTS),
+            "messages": [
+                {"message-id": f"M{m}P{p}", "status": "0", "to": "447700900000"}
+                for p in range(PARTS)
+            ],
+        }
+    )
+
+
+def receipts_of(m: int) -> list[dlrkit.DeliveryReceipt]:
+    return [
+        dlrkit.parse({"messageId": f"M{m}P{p}", "msisdn": "447700900000", "to": "Acme",
+                      "status": status, "err-code": "0", "price": "0.0333"})
+        for p in range(PARTS)
+        for status in ("accepted", "delivered")
+    ]
+
+
+def memory(messages: int) -> float:
+    tracker = dlrkit.Tracker()
+    receipts = []
+    for m in range(messages):
+        tracker.expect(send_response(m))
+        receipts += receipts_of(m)
+    random.Random(1).shuffle(receipts)
+    add = tracker.add
+    start = time.perf_counter()
+    for receipt in receipts:
+        add(receipt)
+    return len(receipts) / (time.perf_counter() - start)
+
+
+def processes(kind: str, target: str, store: Any, messages: int, writers: int) -> float:
+    tracker = dlrkit.Tracker(store)
+    for m in range(messages):
+        tracker.expect(send_response(m))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, kind, target, str(w), str(writers), str(messages)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(writers)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    start = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    total = 0
+    for proc in procs:
+        with proc:
+            assert proc.stdout is not None
+            total += int(proc.stdout.readline())
+    elapsed = time.perf_counter() - start
+    complete = sum(1 for m in range(messages) if tracker.get(f"M{m}P0").is_complete)  # type: ignore[union-attr]
+    assert complete == messages, f"only {complete} of {messages} messages complete"
+    return total / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--sql-messages", type=int, default=300)
+    args = parser.parse_args()
+    rate = memory(args.messages)
+    flag = "ok" if rate >= TARGET_MEMORY else "MISS"
+    print(f"dlrkit {dlrkit.__version__}: part-receipts per second ({PARTS} parts a message)")
+    print(f"  memory, 1 thread         {rate:>10,.0f}/s  (target >= {TARGET_MEMORY:,}/s) {flag}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for writers in (1, 3):
+            path = str(Path(tmp) / f"bench-{writers}.db")
+            store = dlrkit.SQLiteStore(path)
+            rate = processes("sqlite", path, store, args.sql_messages, writers)
+            store.close()
+            print(f"  SQLite, {writers} writer process(es)  {rate:>10,.0f}/s")
+    try:
+        with throwaway_postgres() as dsn:
+            from dlrkit.stores import PostgresStore
+
+            for writers in (1, 3):
+                store = PostgresStore(dsn)
+                store._conn.execute("TRUNCATE dlrkit_messages, dlrkit_parts, dlrkit_orphans")
+                rate = processes("postgres", dsn, store, args.sql_messages, writers)
+                store.close()
+                print(f"  PostgreSQL, {writers} writer process(es) {rate:>10,.0f}/s")
+    except PostgresUnavailableError as why:
+        print(f"  PostgreSQL: skipped ({why})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
