@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -34,6 +35,9 @@ def throwaway_postgres() -> Iterator[str]:
             "no PostgreSQL server binaries (.ci/run installs Debian's postgresql)"
         )
     root = tempfile.mkdtemp(prefix="dlrkit-pg-")
+    # Only a Unix socket is opened, but the port names it and the server's
+    # shared memory: a random one lets several clusters (CI, a developer) coexist.
+    port = random.randint(20_000, 60_000)
     data, socket_dir = os.path.join(root, "data"), os.path.join(root, "socket")
     os.makedirs(socket_dir)
     run_as: list[str] = []
@@ -58,7 +62,7 @@ def throwaway_postgres() -> Iterator[str]:
             "-l",
             os.path.join(root, "log"),
             "-o",
-            f"-k {socket_dir} -c listen_addresses='' -p 5432",
+            f"-k {socket_dir} -c listen_addresses='' -p {port}",
             "start",
         )
     except (subprocess.CalledProcessError, OSError) as error:
@@ -66,7 +70,7 @@ def throwaway_postgres() -> Iterator[str]:
         detail = (getattr(error, "stderr", b"") or b"").decode(errors="replace")
         raise PostgresUnavailableError(f"could not start PostgreSQL: {error} {detail}") from error
     try:
-        yield f"host={socket_dir} port=5432 user=postgres dbname=postgres"
+        yield f"host={socket_dir} port={port} user=postgres dbname=postgres"
     finally:
         subprocess.run(
             [*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],

@@ -22,6 +22,7 @@ from ._errors import (
     MissingFieldError,
     SignatureError,
 )
+from ._messages_api import MessageError, MessageStatus, parse_message_status
 from ._parse import (
     DEFAULT_MAX_SIZE,
     decode_form,
@@ -35,6 +36,7 @@ from ._parse import (
     parse_request,
 )
 from ._receipt import DeliveryReceipt, FrozenFields
+from ._reports import REPORT_COLUMNS, ReportRecord, conversion_payload, parse_report_record
 from ._send import SendResponse, SendStatus, SentPart, parse_send_response
 from ._signature import (
     DEFAULT_MAX_AGE,
@@ -44,6 +46,7 @@ from ._signature import (
     signing_string,
     verify_signature,
 )
+from ._smpp import SmppReceipt, normalize_smpp_id, parse_smpp_receipt, smpp_ids_match
 from ._status import DlrStatus
 from ._version import __version__
 from .stores import MemoryStore, SQLiteStore
@@ -52,6 +55,7 @@ __all__ = [
     "DEFAULT_MAX_AGE",
     "DEFAULT_MAX_SIZE",
     "DEFAULT_POLICY",
+    "REPORT_COLUMNS",
     "Action",
     "DeliveryReceipt",
     "DlrError",
@@ -61,34 +65,44 @@ __all__ = [
     "InvalidFieldError",
     "MalformedPayloadError",
     "MemoryStore",
+    "MessageError",
     "MessageState",
+    "MessageStatus",
     "MissingFieldError",
     "NonceCache",
     "Policy",
     "ReceiptLike",
+    "ReportRecord",
     "SQLiteStore",
     "SendResponse",
     "SendStatus",
     "SentPart",
     "SignatureError",
     "SignatureMethod",
+    "SmppReceipt",
     "Tracker",
     "Verdict",
     "__version__",
     "classify",
+    "conversion_payload",
     "decode_form",
     "decode_json",
     "decode_query",
     "decode_request",
+    "normalize_smpp_id",
     "parse",
     "parse_form",
     "parse_json",
+    "parse_message_status",
     "parse_query",
+    "parse_report_record",
     "parse_request",
     "parse_send_response",
+    "parse_smpp_receipt",
     "should_remove",
     "should_retry",
     "sign",
     "signing_string",
+    "smpp_ids_match",
     "verify_signature",
 ]

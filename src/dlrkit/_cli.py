@@ -18,7 +18,7 @@ from ._codes import Action, ErrorCode
 from ._errors import DlrError
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
-from ._report import Report, _meaning, open_log, sample_log
+from ._report import Report, Reportable, _code_label, _meaning, open_log, sample_log
 from ._status import DlrStatus
 from ._version import __version__
 
@@ -215,9 +215,10 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"dlrkit report: cannot write {args.remove_list}: {_why(error)}", file=err)
             return 1
 
-    def write_number(receipt: DeliveryReceipt) -> None:
+    def write_number(receipt: Reportable) -> None:
         assert remove_list is not None
-        remove_list.write(receipt.msisdn + "\n")
+        if receipt.msisdn:
+            remove_list.write(receipt.msisdn + "\n")
 
     report = Report(on_remove=write_number if remove_list is not None else None)
     progress = not args.quiet and err.isatty()
@@ -285,7 +286,7 @@ def _report_text(report: Report) -> str:
         "",
         "by err-code",
         *(
-            f"  {code:>4} {n:>10,}  {_meaning(code)}"
+            f"  {_code_label(code):>4} {n:>10,}  {_meaning(code)}"
             for code, n in report.by_err_code.most_common()
         ),
         "",

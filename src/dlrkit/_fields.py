@@ -22,6 +22,7 @@ __all__ = [
     "DecodeError",
     "FieldSpec",
     "decode_price",
+    "parse_iso",
     "single_value",
 ]
 
@@ -99,10 +100,10 @@ def _decode_message_timestamp(raw: str) -> datetime:
             return datetime.fromisoformat(raw + "+00:00")
         except ValueError:
             pass
-    return _parse_iso(raw)
+    return parse_iso(raw)
 
 
-def _parse_iso(raw: str) -> datetime:
+def parse_iso(raw: str) -> datetime:
     text = raw
     if text.endswith(("Z", "z")):
         # datetime.fromisoformat learnt "Z" only in Python 3.11.
@@ -132,7 +133,7 @@ def _decode_timestamp(raw: str) -> datetime:
         if len(raw) > _MAX_UNIX_DIGITS:
             raise DecodeError("unix time out of range")
         return datetime.fromtimestamp(int(raw), UTC)
-    return _parse_iso(raw)
+    return parse_iso(raw)
 
 
 def _encode_timestamp(value: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import sys
 from collections import Counter
@@ -9,21 +10,37 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from importlib import resources
-from typing import Any, Final, TextIO
+from typing import Any, Final, Protocol, TextIO
 
 import attrs
 
 from ._classify import DEFAULT_POLICY, Policy, Verdict, classify
 from ._codes import Action, ErrorCode
-from ._errors import DlrError
+from ._errors import DlrError, MalformedPayloadError
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
+from ._reports import parse_report_record
 from ._status import DlrStatus
 
 __all__ = ["Report", "open_log", "parse_line", "sample_log"]
 
 SAMPLE_LOG: Final = "sample-dlr.jsonl.gz"
 NO_NETWORK: Final = "(none)"
+
+
+class Reportable(Protocol):
+    """What a report counts: a receipt, or a Reports API record."""
+
+    @property
+    def dlr_status(self) -> DlrStatus: ...
+    @property
+    def err_code(self) -> int | None: ...
+    @property
+    def network_code(self) -> str | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def msisdn(self) -> str | None: ...
 
 
 def parse_line(line: str) -> DeliveryReceipt:
@@ -53,25 +70,25 @@ class Report:
     policy: Policy = DEFAULT_POLICY
     max_errors: int = 5
     sample_size: int = 10
-    on_remove: Callable[[DeliveryReceipt], None] | None = None
+    on_remove: Callable[[Reportable], None] | None = None
 
     lines: int = 0
     receipts: int = 0
     invalid: int = 0
     by_status: Counter[str] = attrs.field(factory=Counter)
-    by_err_code: Counter[int] = attrs.field(factory=Counter)
+    by_err_code: Counter[int | None] = attrs.field(factory=Counter)
     by_action: Counter[Action] = attrs.field(factory=Counter)
     networks: dict[str, NetworkCounts] = attrs.field(factory=dict)
     total_price: Decimal = Decimal(0)
-    retries_by_err_code: Counter[int] = attrs.field(factory=Counter)
+    retries_by_err_code: Counter[int | None] = attrs.field(factory=Counter)
     remove_sample: list[str] = attrs.field(factory=list)
     first_errors: list[tuple[str, DlrError]] = attrs.field(factory=list)
 
-    def add(self, receipt: DeliveryReceipt) -> Verdict:
-        """Count one receipt; returns its verdict."""
+    def add(self, receipt: Reportable) -> Verdict:
+        """Count one receipt (or Reports API record); returns its verdict."""
         verdict = classify(receipt, self.policy)
         self.receipts += 1
-        status = receipt.status
+        status = receipt.dlr_status
         self.by_status[status.value] += 1
         self.by_err_code[receipt.err_code] += 1
         action = verdict.action
@@ -90,8 +107,10 @@ class Report:
         if action is Action.RETRY:
             self.retries_by_err_code[receipt.err_code] += 1
         elif action is Action.REMOVE_NUMBER:
-            if len(self.remove_sample) < self.sample_size and (
-                receipt.msisdn not in self.remove_sample
+            if (
+                receipt.msisdn
+                and len(self.remove_sample) < self.sample_size
+                and receipt.msisdn not in self.remove_sample
             ):
                 self.remove_sample.append(receipt.msisdn)
             if self.on_remove is not None:
@@ -104,17 +123,43 @@ class Report:
             self.first_errors.append((where, error))
 
     def add_lines(self, lines: Iterable[str], name: str = "-") -> None:
-        """Count every line of a log; blank lines are skipped, bad ones counted."""
-        for number, line in enumerate(lines, 1):
+        """Count every line of a log; blank lines are skipped, bad ones counted.
+
+        A log whose first line is a CSV header naming ``message_id`` and
+        ``status`` is read as a Reports API CSV export instead.
+        """
+        numbered = enumerate(lines, 1)
+        for number, line in numbered:
             self.lines += 1
             if not line or line.isspace():
                 continue
+            if number == 1 and _is_report_header(line):
+                self._add_csv(line, numbered, name)
+                return
             try:
                 receipt = parse_line(line)
             except DlrError as error:
                 self.add_invalid(f"{name}:{number}", error)
             else:
                 self.add(receipt)
+
+    def _add_csv(self, header: str, numbered: Iterator[tuple[int, str]], name: str) -> None:
+        columns = next(csv.reader([header]))
+        for number, line in numbered:
+            self.lines += 1
+            if not line or line.isspace():
+                continue
+            try:
+                cells = next(csv.reader([line]))
+                if len(cells) != len(columns):
+                    raise MalformedPayloadError(
+                        f"row has {len(cells)} cells, the header {len(columns)}"
+                    )
+                record = parse_report_record(dict(zip(columns, cells, strict=True)))
+            except (DlrError, csv.Error) as error:
+                self.add_invalid(f"{name}:{number}", _as_dlr_error(error))
+            else:
+                self.add(record)
 
     @property
     def delivery_rate(self) -> float | None:
@@ -135,7 +180,7 @@ class Report:
             "invalid": self.invalid,
             "by_status": dict(self.by_status.most_common()),
             "by_err_code": {
-                str(code): {"count": count, "meaning": _meaning(code)}
+                _code_label(code): {"count": count, "meaning": _meaning(code)}
                 for code, count in self.by_err_code.most_common()
             },
             "by_action": {a.value: n for a, n in self.by_action.most_common()},
@@ -154,7 +199,7 @@ class Report:
                 "remove_sample": list(self.remove_sample),
                 "retries_due": self.by_action[Action.RETRY],
                 "retries_by_err_code": {
-                    str(c): n for c, n in self.retries_by_err_code.most_common()
+                    _code_label(c): n for c, n in self.retries_by_err_code.most_common()
                 },
                 "fix_request": self.by_action[Action.FIX_REQUEST],
                 "contact_support": self.by_action[Action.CONTACT_SUPPORT],
@@ -165,7 +210,24 @@ class Report:
         }
 
 
-def _meaning(code: int) -> str:
+def _is_report_header(line: str) -> bool:
+    names = {cell.strip().lower() for cell in line.split(",")}
+    return {"message_id", "status"} <= names
+
+
+def _as_dlr_error(error: Exception) -> DlrError:
+    if isinstance(error, DlrError):
+        return error
+    return MalformedPayloadError(f"not a CSV row: {error}")
+
+
+def _code_label(code: int | None) -> str:
+    return "none" if code is None else str(code)
+
+
+def _meaning(code: int | None) -> str:
+    if code is None:
+        return "no err-code"
     known = ErrorCode.lookup(code)
     return known.meaning if known is not None else "not in the guide's table"
 

@@ -8,7 +8,12 @@ def _hypothesis_setup_hook() -> None:
     # dlrkit itself may be importable without a cycle.
     from hypothesis import strategies as st
 
-    from .. import DeliveryReceipt, FrozenFields, Verdict, classify
+    from .. import (
+        DeliveryReceipt,
+        FrozenFields,
+        Verdict,
+        classify,
+    )
     from . import strategies
 
     st.register_type_strategy(DeliveryReceipt, strategies.receipts())

@@ -38,10 +38,13 @@ __all__ = [
     "SECRET",
     "SIGNATURE_METHOD",
     "malformed_payloads",
+    "message_statuses",
     "multipart_messages",
     "receipt_sequences",
     "receipts",
+    "report_records",
     "send_responses",
+    "smpp_receipt_texts",
     "wire_fields",
     "wire_payloads",
 ]
@@ -375,3 +378,118 @@ def receipt_sequences(
     As :func:`multipart_messages`, without the send response.
     """
     return multipart_messages(parts=parts, complete=complete).map(lambda pair: pair[1])
+
+
+_SMPP_STATS: Final = [
+    "DELIVRD",
+    "EXPIRED",
+    "DELETED",
+    "UNDELIV",
+    "ACCEPTD",
+    "UNKNOWN",
+    "REJECTD",
+    "FAILED",
+    "DELIVERED",
+]
+
+
+@st.composite
+def _smpp_text(draw: st.DrawFn) -> str:
+    def date() -> str:
+        stamp = draw(_datetimes)
+        return stamp.strftime(draw(st.sampled_from(["%y%m%d%H%M", "%y%m%d%H%M%S"])))
+
+    parts = {
+        "id": draw(
+            st.one_of(
+                st.text("0123456789", min_size=1, max_size=20),
+                st.text("0123456789abcdefABCDEF", min_size=1, max_size=20),
+            )
+        ),
+        "sub": f"{draw(st.integers(0, 999)):03d}",
+        "dlvrd": f"{draw(st.integers(0, 999)):03d}",
+        "submit date": date(),
+        "done date": date(),
+        "stat": draw(st.sampled_from(_SMPP_STATS)),
+        "err": f"{draw(st.integers(0, 999)):0{draw(st.sampled_from([3, 4]))}d}",
+    }
+    keys = [k for k in parts if k in ("id", "stat") or draw(st.booleans())]
+    keys = draw(st.permutations(keys))
+    text = " ".join(f"{draw(st.sampled_from([k, k.upper()]))}:{parts[k]}" for k in keys)
+    if draw(st.booleans()):
+        text += " text:" + draw(
+            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20)
+        )
+    return text
+
+
+def smpp_receipt_texts() -> st.SearchStrategy[str]:
+    """SMPP receipt texts as vendors send them: any key order and case, optional
+    ``sub``/``dlvrd``/dates/``err``/``text``, 3- or 4-digit ``err``, 10- or 12-digit dates."""
+    return _smpp_text()
+
+
+@st.composite
+def _message_status(draw: st.DrawFn) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_uuid": str(draw(st.uuids())),
+        "to": draw(_msisdns),
+        "from": draw(_msisdns),
+        "timestamp": draw(_datetimes).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "status": draw(
+            st.sampled_from(["submitted", "delivered", "rejected", "undeliverable", "read"])
+        ),
+        "channel": draw(st.sampled_from(["sms", "whatsapp", "mms"])),
+    }
+    if draw(st.booleans()):
+        body["client_ref"] = draw(_nonempty)
+    if body["status"] in ("rejected", "undeliverable"):
+        body["error"] = {
+            "type": "https://developer.nexmo.com/api-errors/messages-olympus#1000",
+            "title": "1000",
+            "detail": "Throttled",
+            "instance": str(draw(st.uuids())),
+        }
+    if draw(st.booleans()):
+        body["usage"] = {"currency": "EUR", "price": format(draw(_prices), "f")}
+        body["destination"] = {"network_code": draw(st.text(_digits, min_size=5, max_size=6))}
+        body["sms"] = {"count_total": str(draw(st.integers(1, 4)))}
+    return body
+
+
+def message_statuses() -> st.SearchStrategy[bytes]:
+    """JSON bodies of Messages API status webhooks."""
+    return _message_status().map(lambda b: json.dumps(b).encode())
+
+
+@st.composite
+def _report_record(draw: st.DrawFn) -> dict[str, str]:
+    status = draw(
+        st.sampled_from(["delivered", "failed", "rejected", "expired", "accepted", "DELIVERED"])
+    )
+    received = draw(_datetimes)
+    row = {
+        "account_id": "abcd1234",
+        "message_id": draw(_message_ids),
+        "client_ref": draw(st.sampled_from(["", "ref-1"])),
+        "direction": "outbound",
+        "from": "Acme",
+        "to": draw(_msisdns),
+        "network": draw(st.text(_digits, min_size=5, max_size=6)),
+        "network_name": "Some Network",
+        "country": draw(st.sampled_from(["GB", "DE", "US"])),
+        "date_received": received.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        "date_finalized": draw(st.sampled_from(["", received.strftime("%Y-%m-%dT%H:%M:%S+0000")])),
+        "latency": str(draw(st.integers(0, 10**6))),
+        "status": status,
+        "error_code": "0" if status.lower() == "delivered" else draw(_err_codes),
+        "error_code_description": "",
+        "currency": "EUR",
+        "total_price": format(draw(_prices), "f"),
+    }
+    return row
+
+
+def report_records() -> st.SearchStrategy[dict[str, str]]:
+    """Reports API SMS records as CSV rows (``csv.DictReader`` dicts)."""
+    return _report_record()
