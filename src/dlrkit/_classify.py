@@ -21,6 +21,7 @@ __all__ = [
     "classify",
     "should_remove",
     "should_retry",
+    "verdict_for",
 ]
 
 
@@ -176,12 +177,17 @@ def classify(receipt: ReceiptLike, policy: Policy | None = None) -> Verdict:
     >>> v.action, v.retry_after
     (<Action.RETRY: 'retry'>, datetime.timedelta(seconds=300))
     """
+    return verdict_for(receipt.dlr_status, receipt.err_code, policy)
+
+
+def verdict_for(status: DlrStatus, err_code: int | None, policy: Policy | None = None) -> Verdict:
+    """:func:`classify` for a status and an err-code, without a receipt object."""
     policy = DEFAULT_POLICY if policy is None else policy
-    key = (receipt.dlr_status, receipt.err_code)
+    key = (status, err_code)
     verdict = policy._verdicts.get(key)
     if verdict is None:
-        verdict = _classify(key[0], key[1], policy)
-        if key[1] is None or key[1] in _GUIDE_CODES:
+        verdict = _classify(status, err_code, policy)
+        if err_code is None or err_code in _GUIDE_CODES:
             policy._verdicts[key] = verdict
     return verdict
 

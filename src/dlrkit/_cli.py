@@ -18,7 +18,7 @@ from ._codes import Action, ErrorCode
 from ._errors import DlrError
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
-from ._report import Report, Reportable, _code_label, _meaning, open_log, sample_log
+from ._report import Report, _code_label, _meaning, open_log, sample_log
 from ._status import DlrStatus
 from ._version import __version__
 
@@ -215,10 +215,9 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"dlrkit report: cannot write {args.remove_list}: {_why(error)}", file=err)
             return 1
 
-    def write_number(receipt: Reportable) -> None:
+    def write_number(msisdn: str) -> None:
         assert remove_list is not None
-        if receipt.msisdn:
-            remove_list.write(receipt.msisdn + "\n")
+        remove_list.write(msisdn + "\n")
 
     report = Report(on_remove=write_number if remove_list is not None else None)
     progress = not args.quiet and err.isatty()
@@ -282,7 +281,7 @@ def _report_text(report: Report) -> str:
         f"total price    {report.total_price:>10}   (exact, final receipts)",
         "",
         "by status",
-        *(f"  {word:<12} {n:>10,}" for word, n in report.by_status.most_common()),
+        *(f"  {status.value:<12} {n:>10,}" for status, n in report.by_status.most_common()),
         "",
         "by err-code",
         *(
