@@ -11,11 +11,13 @@ import pytest
 
 import dlrkit
 from dlrkit import (
+    DEFAULT_LIMITS,
     DeliveryReceipt,
     DlrError,
     DlrStatus,
     ErrorCode,
     InvalidFieldError,
+    Limits,
     MalformedPayloadError,
     MissingFieldError,
     parse,
@@ -432,7 +434,7 @@ def test_size_limit(parser: object) -> None:
     # The limit is configurable.
     assert dlrkit.DEFAULT_MAX_SIZE == 65536
     with pytest.raises(MalformedPayloadError, match="over the limit of 50"):
-        parser(urlencode(MINIMAL).encode(), max_size=50)  # type: ignore[operator]
+        parser(urlencode(MINIMAL).encode(), limits=Limits(max_size=50))  # type: ignore[operator]
 
 
 def test_payload_of_the_wrong_type() -> None:
@@ -523,3 +525,62 @@ def test_str_subclasses_are_read_as_their_text() -> None:
     assert r.status is DlrStatus.DELIVERED
     assert type(r.to) is str and r.to == "Acme"
     assert type(r.extra["x"]) is str
+
+
+# -- hostile input bounds ----------------------------------------------------------------------
+
+ENCODERS = {
+    "query": lambda f: parse_query(urlencode(f)),
+    "form": lambda f: parse_form(urlencode(f).encode()),
+    "json": lambda f: parse_json(json.dumps(f)),
+    "mapping": parse,
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODERS))
+def test_too_many_fields(encoding: str) -> None:
+    fields = {**MINIMAL, **{f"x{i}": "1" for i in range(DEFAULT_LIMITS.max_fields)}}
+    with pytest.raises(MalformedPayloadError, match="more than 64 fields") as info:
+        ENCODERS[encoding](fields)
+    assert info.value.http_status == 413
+    just_enough = {**MINIMAL, **{f"x{i}": "1" for i in range(64 - len(MINIMAL))}}
+    assert len(ENCODERS[encoding](just_enough).extra) == 64 - len(MINIMAL)
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODERS))
+def test_value_too_long(encoding: str) -> None:
+    with pytest.raises(InvalidFieldError, match="longer than 4096 characters") as info:
+        ENCODERS[encoding]({**MINIMAL, "client-ref": "x" * 4097})
+    assert info.value.field == "client-ref"
+    assert ENCODERS[encoding]({**MINIMAL, "client-ref": "x" * 4096}).client_ref == "x" * 4096
+    with pytest.raises(InvalidFieldError):
+        ENCODERS[encoding]({**MINIMAL, "n" * 4097: "1"})
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODERS))
+def test_nul_characters_are_refused(encoding: str) -> None:
+    with pytest.raises(DlrError, match="NUL"):
+        ENCODERS[encoding]({**MINIMAL, "client-ref": "a\x00b"})
+    with pytest.raises(DlrError, match="NUL"):
+        ENCODERS[encoding]({**MINIMAL, "x\x00": "1"})
+
+
+def test_raw_nul_bytes_are_refused() -> None:
+    with pytest.raises(MalformedPayloadError, match="NUL"):
+        parse_query(urlencode(MINIMAL).encode() + b"&x=\x00")
+    with pytest.raises(MalformedPayloadError):  # raw control characters are not JSON
+        parse_json(json.dumps(MINIMAL)[:-1].encode() + b', "x": "\x00"}')
+
+
+def test_limits_are_configurable_and_checked() -> None:
+    small = Limits(max_fields=5, max_value_length=20)
+    assert parse_query(urlencode(MINIMAL), limits=small).msisdn == "447700900000"
+    with pytest.raises(MalformedPayloadError, match="more than 5 fields"):
+        parse_query(urlencode({**MINIMAL, "x": "1"}), limits=small)
+    with pytest.raises(InvalidFieldError, match="longer than 20"):
+        parse_json(json.dumps({**MINIMAL, "to": "x" * 21}), limits=small)
+    big = Limits(max_value_length=100_000, max_size=1_000_000)
+    assert parse({**MINIMAL, "x": "y" * 50_000}, limits=big).extra["x"] == "y" * 50_000
+    for bad in ({"max_size": 0}, {"max_fields": -1}, {"max_value_length": 0}):
+        with pytest.raises(ValueError, match="at least 1"):
+            Limits(**bad)  # type: ignore[arg-type]

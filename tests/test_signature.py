@@ -21,7 +21,7 @@ from dlrkit import (
     verify_signature,
 )
 
-text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
 
 UTC = timezone.utc
 

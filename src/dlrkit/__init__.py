@@ -22,6 +22,7 @@ from ._errors import (
     MissingFieldError,
     SignatureError,
 )
+from ._limits import DEFAULT_LIMITS, Limits
 from ._messages_api import MessageError, MessageStatus, parse_message_status
 from ._parse import (
     DEFAULT_MAX_SIZE,
@@ -52,6 +53,7 @@ from ._version import __version__
 from .stores import MemoryStore, SQLiteStore
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_MAX_AGE",
     "DEFAULT_MAX_SIZE",
     "DEFAULT_POLICY",
@@ -63,6 +65,7 @@ __all__ = [
     "ErrorCode",
     "FrozenFields",
     "InvalidFieldError",
+    "Limits",
     "MalformedPayloadError",
     "MemoryStore",
     "MessageError",

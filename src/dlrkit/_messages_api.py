@@ -11,7 +11,8 @@ import attrs
 
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._fields import DecodeError, decode_price, parse_iso
-from ._parse import DEFAULT_MAX_SIZE, decode_json_value
+from ._limits import DEFAULT_LIMITS, Limits
+from ._parse import decode_json_value
 from ._status import DlrStatus
 
 __all__ = ["MessageError", "MessageStatus", "parse_message_status"]
@@ -106,7 +107,7 @@ def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def parse_message_status(
-    body: str | bytes | Mapping[str, Any], *, max_size: int = DEFAULT_MAX_SIZE
+    body: str | bytes | Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS
 ) -> MessageStatus:
     """Parse the JSON body of a Messages API status webhook.
 
@@ -114,7 +115,7 @@ def parse_message_status(
         DlrError: the body is not a JSON object, or ``message_uuid``, ``to`` or
             ``status`` is missing, or a value has the wrong type.
     """
-    data = body if isinstance(body, Mapping) else decode_json_value(body, max_size=max_size)
+    data = body if isinstance(body, Mapping) else decode_json_value(body, limits=limits)
     if not isinstance(data, Mapping):
         raise MalformedPayloadError(
             f"status webhook must be a JSON object, got {type(data).__name__}", value=body

@@ -16,6 +16,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError, quote
 from ._fields import ABSENT, FIELDS, REQUIRED, DecodeError, single_value
+from ._limits import DEFAULT_LIMITS, Limits
 from ._receipt import DeliveryReceipt, FrozenFields
 from ._signature import DEFAULT_MAX_AGE, NonceCache, SignatureMethod, verify_signature
 from ._status import DlrStatus
@@ -35,7 +36,7 @@ __all__ = [
     "parse_request",
 ]
 
-DEFAULT_MAX_SIZE: Final = 64 * 1024
+DEFAULT_MAX_SIZE: Final = DEFAULT_LIMITS.max_size
 """Default limit, in bytes (characters for ``str`` input), of a query or body."""
 
 FieldValue: TypeAlias = "str | Sequence[str]"
@@ -48,7 +49,9 @@ _REQUIRED: Final = tuple((s.attr, s.wire) for s in REQUIRED)
 _STATUS_WORDS: Final = frozenset(s.value for s in DlrStatus)
 
 
-def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> DeliveryReceipt:
+def parse(
+    fields: Mapping[str, FieldValue], *, strict: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> DeliveryReceipt:
     """Parse a mapping of wire fields into a :class:`DeliveryReceipt`.
 
     *fields* is what a web framework gives: ``request.args``, ``request.POST``,
@@ -60,7 +63,8 @@ def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> Delivery
 
     With ``strict=True`` a ``status`` that is not one of the seven wire words
     is refused; by default it becomes ``DlrStatus.UNKNOWN`` and the raw word
-    stays in ``to_wire()``.
+    stays in ``to_wire()``. *limits* bounds the number of fields and the
+    length of each; NUL characters are refused.
 
     Raises:
         MissingFieldError: ``messageId``, ``msisdn``, ``to``, ``status`` or
@@ -68,6 +72,44 @@ def parse(fields: Mapping[str, FieldValue], *, strict: bool = False) -> Delivery
         InvalidFieldError: a field's value is malformed or repeated.
         MalformedPayloadError: *fields* is not a mapping.
     """
+    _check_mapping(fields, limits)
+    return _receipt(fields, strict)
+
+
+def _check_mapping(fields: Mapping[str, FieldValue], limits: Limits) -> None:
+    # What the payload decoders check as they decode, for a mapping that comes
+    # from elsewhere (a framework's request.args, a message queue, ...).
+    if not isinstance(fields, Mapping):
+        return  # decode_fields() refuses it with a clear error
+    if len(fields) > limits.max_fields:
+        raise _too_many_fields(limits)
+    longest = limits.max_value_length
+    try:
+        # All-string mappings (the usual case) are checked in C, at once: if
+        # all the values together fit the limit, so does each one.
+        names, values = "".join(fields), "".join(fields.values())  # type: ignore[arg-type]
+        if (
+            len(names) <= longest
+            and len(values) <= longest
+            and "\x00" not in names
+            and "\x00" not in values
+        ):
+            return
+    except TypeError:
+        pass  # list values or odd names
+    # Field by field: to name the offender, or when values are long together.
+    for name, value in fields.items():
+        for text in (name, *(value if isinstance(value, (list, tuple)) else (value,))):
+            if isinstance(text, str) and (len(text) > longest or "\x00" in text):
+                reason = (
+                    "contains a NUL character"
+                    if "\x00" in text
+                    else f"longer than {longest} characters"
+                )
+                raise InvalidFieldError(str(name), value, reason)
+
+
+def _receipt(fields: Mapping[str, FieldValue], strict: bool) -> DeliveryReceipt:
     values, raw, extra = decode_fields(fields, strict=strict)
     return DeliveryReceipt(
         **values,
@@ -138,7 +180,7 @@ def decode_fields(
 
 
 def decode_query(
-    query: str | bytes, *, charset: str = "utf-8", max_size: int = DEFAULT_MAX_SIZE
+    query: str | bytes, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMITS
 ) -> dict[str, str]:
     """Decode a query string or form body into a ``str -> str`` mapping.
 
@@ -151,10 +193,13 @@ def decode_query(
     """
     if charset != "utf-8":
         charset = _known_charset(charset)
-    return _decode_pairs(_text(query, charset, max_size), charset)
+    return _decode_pairs(_text(query, charset, limits), charset, limits)
 
 
-def _decode_pairs(text: str, charset: str) -> dict[str, str]:
+def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
+    if "\x00" in text:
+        raise MalformedPayloadError("payload contains a NUL character", value=text)
+    longest = limits.max_value_length
     fields: dict[str, str] = {}
     for piece in text.split("&"):
         if not piece:
@@ -163,16 +208,31 @@ def _decode_pairs(text: str, charset: str) -> dict[str, str]:
         try:
             if "+" in name or "%" in name:
                 name = _unquote_plus(name, charset)
+                if "\x00" in name:
+                    raise InvalidFieldError(name, value, "the name contains a NUL character")
             if "+" in value or "%" in value:
                 value = _unquote_plus(value, charset)
+                if "\x00" in value:
+                    raise InvalidFieldError(name, value, "contains a NUL character")
         except UnicodeDecodeError:
             raise MalformedPayloadError(
                 f"percent-escapes in {quote(piece)} are not valid {charset}", value=piece
             ) from None
+        # Decoding never lengthens: a short piece has a short name and value.
+        if len(piece) > longest and (len(value) > longest or len(name) > longest):
+            raise InvalidFieldError(name, value, f"longer than {longest} characters")
         if name in fields:
             raise InvalidFieldError(name, [fields[name], value], "field is repeated")
         fields[name] = value
+    if len(fields) > limits.max_fields:  # the loop's work is bounded by max_size
+        raise _too_many_fields(limits)
     return fields
+
+
+def _too_many_fields(limits: Limits) -> MalformedPayloadError:
+    return MalformedPayloadError(
+        f"payload has more than {limits.max_fields} fields", value=None, http_status=413
+    )
 
 
 def _unquote_plus(text: str, charset: str) -> str:
@@ -187,14 +247,14 @@ def _unquote_plus(text: str, charset: str) -> str:
 
 
 def decode_form(
-    body: bytes | str, *, charset: str = "utf-8", max_size: int = DEFAULT_MAX_SIZE
+    body: bytes | str, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMITS
 ) -> dict[str, str]:
     """Decode an ``application/x-www-form-urlencoded`` body; see :func:`decode_query`."""
-    return decode_query(body, charset=charset, max_size=max_size)
+    return decode_query(body, charset=charset, limits=limits)
 
 
-def _text(payload: str | bytes, charset: str, max_size: int) -> str:
-    _check_size(payload, max_size)
+def _text(payload: str | bytes, charset: str, limits: Limits) -> str:
+    _check_size(payload, limits.max_size)
     if isinstance(payload, str):
         if payload.isascii():
             return payload
@@ -244,7 +304,7 @@ def _check_size(payload: object, max_size: int) -> None:
 
 
 def parse_query(
-    query: str | bytes, *, strict: bool = False, max_size: int = DEFAULT_MAX_SIZE
+    query: str | bytes, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS
 ) -> DeliveryReceipt:
     """Parse the query string of a ``GET`` webhook request (a leading ``?`` is ignored).
 
@@ -255,8 +315,9 @@ def parse_query(
     """
     # A URL's query part may come with its "?"; decode_query() itself stays
     # exactly urllib's, where "?" would be part of the first name.
-    text = _text(query, "utf-8", max_size)
-    return parse(_decode_pairs(text[1:] if text.startswith("?") else text, "utf-8"), strict=strict)
+    text = _text(query, "utf-8", limits)
+    fields = _decode_pairs(text[1:] if text.startswith("?") else text, "utf-8", limits)
+    return _receipt(fields, strict)
 
 
 def parse_form(
@@ -264,10 +325,10 @@ def parse_form(
     *,
     charset: str = "utf-8",
     strict: bool = False,
-    max_size: int = DEFAULT_MAX_SIZE,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DeliveryReceipt:
     """Parse an ``application/x-www-form-urlencoded`` ``POST`` body."""
-    return parse(decode_form(body, charset=charset, max_size=max_size), strict=strict)
+    return _receipt(decode_form(body, charset=charset, limits=limits), strict)
 
 
 # -- JSON ----------------------------------------------------------------------------
@@ -303,18 +364,18 @@ _JSON: Final = json.JSONDecoder(
 _JSON_SPACE: Final = " \t\n\r"
 
 
-def decode_json_value(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> Any:
+def decode_json_value(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Decode any JSON document with the receipt parsers' safety rules.
 
     Size-limited, UTF-8 only (a byte order mark is allowed), no repeated keys,
     no ``NaN``/``Infinity``, numbers kept as their literal text. Raises only
     ``DlrError``.
     """
-    return _decode_json_text(body, max_size)[1]
+    return _decode_json_text(body, limits)[1]
 
 
-def _decode_json_text(body: bytes | str, max_size: int) -> tuple[str, Any]:
-    text = _text(body, "utf-8", max_size)
+def _decode_json_text(body: bytes | str, limits: Limits) -> tuple[str, Any]:
+    text = _text(body, "utf-8", limits)
     if text.startswith("\ufeff"):
         text = text[1:]
     # JSONDecoder.decode() less its two whitespace regexes: JSON's own four
@@ -331,7 +392,7 @@ def _decode_json_text(body: bytes | str, max_size: int) -> tuple[str, Any]:
         raise MalformedPayloadError(f"body is not valid JSON: {exc}", value=text) from None
 
 
-def decode_json(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> dict[str, str]:
+def decode_json(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
     """Decode a JSON body into a ``str -> str`` mapping.
 
     The body must be one flat JSON object. String values are kept, numbers
@@ -339,18 +400,27 @@ def decode_json(body: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> dict[
     :func:`parse` reads as absent); booleans, arrays and objects are refused,
     as are repeated keys and escaped lone surrogates.
     """
-    text, obj = _decode_json_text(body, max_size)
+    text, obj = _decode_json_text(body, limits)
     if type(obj) is not dict:
         raise MalformedPayloadError(
             f"JSON body must be an object, got {type(obj).__name__}", value=body
         )
-    # A lone surrogate can only come from a "\\uD800"-style escape: _text()
-    # already refused raw ones. Without escapes, no string needs checking.
+    if len(obj) > limits.max_fields:
+        raise _too_many_fields(limits)
+    longest = limits.max_value_length
+    # A lone surrogate or a NUL can only come from a "\\uD800"/"\\u0000"
+    # escape: _text() refused raw surrogates and JSON refuses raw control
+    # characters. Without escapes, no string needs those checks.
     escaped = "\\u" in text
     for name, value in obj.items():
         if type(value) is str:
-            if escaped and not (value.isascii() and name.isascii()):
-                _check_encodable(name, value)
+            if len(value) > longest or len(name) > longest:
+                raise InvalidFieldError(name, value, f"longer than {longest} characters")
+            if escaped:
+                if not (value.isascii() and name.isascii()):
+                    _check_encodable(name, value)
+                if "\x00" in value or "\x00" in name:
+                    raise InvalidFieldError(name, value, "contains a NUL character")
         elif value is None:
             obj[name] = "null"
         else:
@@ -380,10 +450,10 @@ def _printable(text: str) -> str:
 
 
 def parse_json(
-    body: bytes | str, *, strict: bool = False, max_size: int = DEFAULT_MAX_SIZE
+    body: bytes | str, *, strict: bool = False, limits: Limits = DEFAULT_LIMITS
 ) -> DeliveryReceipt:
     """Parse an ``application/json`` ``POST`` body; see :func:`decode_json`."""
-    return parse(decode_json(body, max_size=max_size), strict=strict)
+    return _receipt(decode_json(body, limits=limits), strict)
 
 
 # -- whole requests --------------------------------------------------------------------
@@ -397,7 +467,7 @@ def decode_request(
     content_type: str | None,
     query: str | bytes = "",
     body: bytes | str = b"",
-    max_size: int = DEFAULT_MAX_SIZE,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> dict[str, str]:
     """The wire fields of a webhook request, whichever way it was sent.
 
@@ -409,7 +479,7 @@ def decode_request(
     """
     verb = method.upper() if isinstance(method, str) else method  # type: ignore[redundant-expr]
     if verb == "GET":
-        return decode_query(query, max_size=max_size)
+        return decode_query(query, limits=limits)
     if verb != "POST":
         raise MalformedPayloadError(
             f"delivery receipts come by GET or POST, not {quote(method)}",
@@ -419,9 +489,9 @@ def decode_request(
         )
     media_type, charset = _content_type(content_type, body)
     if media_type == _FORM:
-        return decode_form(body, charset=charset, max_size=max_size)
+        return decode_form(body, charset=charset, limits=limits)
     if media_type == "application/json" or media_type.endswith("+json"):
-        return decode_json(body, max_size=max_size)
+        return decode_json(body, limits=limits)
     raise MalformedPayloadError(
         f"unsupported content type {quote(content_type)}; expected {_FORM} or application/json",
         field="Content-Type",
@@ -461,7 +531,7 @@ def parse_request(
     query: str | bytes = "",
     body: bytes | str = b"",
     strict: bool = False,
-    max_size: int = DEFAULT_MAX_SIZE,
+    limits: Limits = DEFAULT_LIMITS,
     secret: str | bytes | None = None,
     signature_method: SignatureMethod | str | None = None,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
@@ -488,7 +558,7 @@ def parse_request(
             errors listed for :func:`verify_signature`.
     """
     fields = decode_request(
-        method=method, content_type=content_type, query=query, body=body, max_size=max_size
+        method=method, content_type=content_type, query=query, body=body, limits=limits
     )
     if secret is not None:
         if signature_method is None:
@@ -499,4 +569,4 @@ def parse_request(
         verify_signature(
             fields, secret, signature_method, max_age=max_age, now=now, nonce_cache=nonce_cache
         )
-    return parse(fields, strict=strict)
+    return _receipt(fields, strict)

@@ -12,7 +12,7 @@ import attrs
 from ._codes import ErrorCode
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._fields import DecodeError, decode_price, parse_iso, single_value
-from ._parse import DEFAULT_MAX_SIZE, decode_json_value
+from ._parse import decode_json_value
 from ._receipt import DeliveryReceipt, FrozenFields
 from ._status import DlrStatus
 
@@ -105,7 +105,7 @@ def parse_report_record(row: Mapping[str, Any] | str | bytes) -> ReportRecord:
     Empty cells are absent. Raises ``DlrError`` when ``message_id`` or
     ``status`` is missing or a value is malformed.
     """
-    data = row if isinstance(row, Mapping) else decode_json_value(row, max_size=DEFAULT_MAX_SIZE)
+    data = row if isinstance(row, Mapping) else decode_json_value(row)
     if not isinstance(data, Mapping):
         raise MalformedPayloadError(
             f"a report record must be an object, got {type(data).__name__}", value=row

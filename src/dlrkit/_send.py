@@ -11,7 +11,8 @@ import attrs
 
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._fields import DecodeError, decode_price, single_value
-from ._parse import DEFAULT_MAX_SIZE, decode_json_value
+from ._limits import DEFAULT_LIMITS, Limits
+from ._parse import decode_json_value
 from ._receipt import FrozenFields
 
 __all__ = ["SendResponse", "SendStatus", "SentPart", "parse_send_response"]
@@ -165,7 +166,7 @@ def _part(index: int, raw: object) -> SentPart:
 
 
 def parse_send_response(
-    body: str | bytes | Mapping[str, Any], *, max_size: int = DEFAULT_MAX_SIZE
+    body: str | bytes | Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS
 ) -> SendResponse:
     """Parse the SMS API's JSON reply to a send request.
 
@@ -176,7 +177,7 @@ def parse_send_response(
         DlrError: the body is not valid JSON, lacks ``message-count`` or
             ``messages``, or ``message-count`` disagrees with the parts.
     """
-    data = body if isinstance(body, Mapping) else decode_json_value(body, max_size=max_size)
+    data = body if isinstance(body, Mapping) else decode_json_value(body, limits=limits)
     if not isinstance(data, Mapping):
         raise MalformedPayloadError(
             f"send response must be a JSON object, got {type(data).__name__}", value=body

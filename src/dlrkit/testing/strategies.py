@@ -57,7 +57,7 @@ SIGNATURE_METHOD: Final = SignatureMethod.SHA256
 _WIRE_NAME: Final = {spec.attr: wire for wire, spec in FIELDS.items()}
 
 # Text a wire encoding can carry: no surrogates.
-_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
 _nonempty = _text.filter(lambda s: s not in ("", "null"))
 _digits = string.digits
 _datetimes = st.datetimes(datetime(2001, 1, 1), datetime(2098, 12, 31))
