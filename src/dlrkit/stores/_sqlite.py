@@ -10,17 +10,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final
 
-from .._concat import MessageRecord
 from .._parse import parse
 from .._receipt import DeliveryReceipt
-from ._sql import SCHEMA, orphan_json
+from ._sql import SCHEMA, SQLStore, SQLTransaction
 
 __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStore):
     """Keeps a tracker's state in an SQLite database file.
 
     The embedded choice for several processes on one machine (web workers,
@@ -67,82 +66,14 @@ class SQLiteStore:
                 raise
             self._conn.execute("COMMIT")
 
-    def pending(self, created_before: float) -> list[str]:
-        with self.transaction():
-            rows = self._conn.execute(
-                "SELECT key FROM dlrkit_messages WHERE complete = 0 AND created < ?",
-                (created_before,),
-            ).fetchall()
-        return [key for (key,) in rows]
-
-    def prune(self, updated_before: float) -> int:
-        with self.transaction():
-            conn = self._conn
-            conn.execute(
-                "DELETE FROM dlrkit_parts WHERE key IN "
-                "(SELECT key FROM dlrkit_messages WHERE updated < ?)",
-                (updated_before,),
-            )
-            messages = conn.execute(
-                "DELETE FROM dlrkit_messages WHERE updated < ?", (updated_before,)
-            ).rowcount
-            orphans = conn.execute(
-                "DELETE FROM dlrkit_orphans WHERE received < ?", (updated_before,)
-            ).rowcount
-        return messages + orphans
-
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
 
-class _SQLiteTransaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
+class _SQLiteTransaction(SQLTransaction):
     def lock(self, message_ids: Sequence[str]) -> None:
         pass  # BEGIN IMMEDIATE already holds the database's write lock
-
-    def key_for(self, message_id: str) -> str | None:
-        row = self._conn.execute(
-            "SELECT key FROM dlrkit_parts WHERE message_id = ?", (message_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def load(self, key: str) -> MessageRecord | None:
-        row = self._conn.execute(
-            "SELECT record FROM dlrkit_messages WHERE key = ?", (key,)
-        ).fetchone()
-        return None if row is None else MessageRecord.from_json(row[0])
-
-    def save(self, record: MessageRecord, part_ids: Sequence[str] = ()) -> None:
-        self._conn.execute(
-            "INSERT INTO dlrkit_messages (key, record, complete, created, updated) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "record = excluded.record, complete = excluded.complete, updated = excluded.updated",
-            (record.key, record.to_json(), int(record.is_complete), record.created, record.updated),
-        )
-        self._conn.executemany(
-            "INSERT INTO dlrkit_parts (message_id, key) VALUES (?, ?)",
-            [(mid, record.key) for mid in part_ids],
-        )
-
-    def add_orphan(
-        self, receipt: DeliveryReceipt, now: float, limit: int, expired_before: float
-    ) -> None:
-        conn = self._conn
-        conn.execute("DELETE FROM dlrkit_orphans WHERE received < ?", (expired_before,))
-        conn.execute(
-            "INSERT INTO dlrkit_orphans (message_id, receipt, received) VALUES (?, ?, ?)",
-            (receipt.message_id, orphan_json(receipt), now),
-        )
-        (total,) = conn.execute("SELECT count(*) FROM dlrkit_orphans").fetchone()
-        if total > limit:
-            conn.execute(
-                "DELETE FROM dlrkit_orphans WHERE id IN "
-                "(SELECT id FROM dlrkit_orphans ORDER BY id LIMIT ?)",
-                (total - limit,),
-            )
 
     def take_orphans(
         self, message_ids: Sequence[str], expired_before: float
