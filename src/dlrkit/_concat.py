@@ -75,7 +75,10 @@ def _wins(new: DeliveryReceipt, current: DeliveryReceipt | None) -> bool:
     a, b = _order(new), _order(current)
     if a != b:
         return a > b
-    # Same status and time: any fixed order makes the result order-independent.
+    if new == current:  # a duplicate: the provider retries receipts
+        return False
+    # Same status and time, other content: any fixed order keeps the result
+    # independent of arrival order.
     return sorted(new.to_wire().items()) > sorted(current.to_wire().items())
 
 
