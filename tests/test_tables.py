@@ -70,3 +70,17 @@ def test_lookup_of_codes_outside_the_table() -> None:
     assert ErrorCode.lookup(2) is ErrorCode.ABSENT_SUBSCRIBER_TEMPORARY
     assert ErrorCode.lookup(17) is None
     assert ErrorCode.lookup(-1) is None
+
+
+def test_public_names() -> None:
+    import dlrkit
+    import dlrkit.stores
+
+    assert len(set(dlrkit.__all__)) == len(dlrkit.__all__)
+    for name in dlrkit.__all__:
+        assert getattr(dlrkit, name) is not None, name
+    # Nothing private leaks into the table of contents.
+    assert not [n for n in dlrkit.__all__ if n.startswith("_") and n != "__version__"]
+    assert dlrkit.stores.PostgresStore.__name__ == "PostgresStore"  # loaded lazily
+    with pytest.raises(AttributeError):
+        dlrkit.stores.NoSuchStore  # noqa: B018

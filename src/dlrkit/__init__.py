@@ -12,6 +12,7 @@ from ._classify import (
     classify,
     should_remove,
     should_retry,
+    verdict_for,
 )
 from ._codes import Action, ErrorCode
 from ._concat import MessageState, Tracker
@@ -26,6 +27,7 @@ from ._limits import DEFAULT_LIMITS, Limits
 from ._messages_api import MessageError, MessageStatus, parse_message_status
 from ._parse import (
     DEFAULT_MAX_SIZE,
+    decode_fields,
     decode_form,
     decode_json,
     decode_query,
@@ -88,6 +90,7 @@ __all__ = [
     "__version__",
     "classify",
     "conversion_payload",
+    "decode_fields",
     "decode_form",
     "decode_json",
     "decode_query",
@@ -107,5 +110,6 @@ __all__ = [
     "sign",
     "signing_string",
     "smpp_ids_match",
+    "verdict_for",
     "verify_signature",
 ]

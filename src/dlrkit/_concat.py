@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cached_property
@@ -82,6 +82,12 @@ def _wins(new: DeliveryReceipt, current: DeliveryReceipt | None) -> bool:
     return sorted(new.to_wire().items()) > sorted(current.to_wire().items())
 
 
+def _complete(parts: Mapping[str, DeliveryReceipt | None], expired: Container[str]) -> bool:
+    return all(
+        mid in expired or (r is not None and r.status.is_final) for mid, r in parts.items()
+    )
+
+
 @attrs.define
 class MessageRecord:
     """What a store keeps for one message (mutable; stores serialise it)."""
@@ -97,10 +103,7 @@ class MessageRecord:
 
     @property
     def is_complete(self) -> bool:
-        return all(
-            mid in self.expired or (r is not None and r.status.is_final)
-            for mid, r in self.parts.items()
-        )
+        return _complete(self.parts, self.expired)
 
     def apply(self, receipt: DeliveryReceipt, now: float) -> bool:
         """Merge one receipt of one of this message's parts; True if it changed anything."""
@@ -216,10 +219,7 @@ class MessageState:
     @property
     def is_complete(self) -> bool:
         """True when every part has a final receipt (or was expired for silence)."""
-        return all(
-            mid in self.expired_parts or (r is not None and r.status.is_final)
-            for mid, r in self.parts.items()
-        )
+        return _complete(self.parts, self.expired_parts)
 
     @property
     def is_final(self) -> bool:
@@ -335,7 +335,7 @@ class Tracker:
         is kept as an orphan and applied if its message is registered within
         ``orphan_ttl``.
         """
-        moment = time.time() if now is None else now.timestamp()
+        moment = _now(now)
         mid = receipt.message_id
         with self.store.transaction() as tx:
             tx.lock((mid,))
