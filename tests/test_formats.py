@@ -61,7 +61,7 @@ def test_smpp_classic_text() -> None:
         text="Your code is 1234",
     )
     assert r.dlr_status is DlrStatus.DELIVERED and r.error is ErrorCode.DELIVERED
-    assert classify(r).action is Action.DONE
+    assert classify(r).action is Action.DONE and r.verdict == classify(r)
     assert parse_smpp_receipt(CLASSIC.encode()) == r
 
 
@@ -226,7 +226,7 @@ def test_message_status_error() -> None:
     assert (
         m.error is not None and m.error.title == "1000" and m.error.detail.startswith("Throttled")
     )
-    assert classify(m).action is Action.GIVE_UP
+    assert classify(m).action is Action.GIVE_UP and m.verdict.action is Action.GIVE_UP
 
 
 @pytest.mark.parametrize(
@@ -296,7 +296,7 @@ def test_report_record_from_a_csv_row_and_json() -> None:
     assert r.client_ref is None and r.from_ == "Acme" and r.latency == 5000
     assert r.date_received == datetime(2020, 7, 17, 2, 34, 35, tzinfo=UTC)
     assert (r.network_code, r.price, r.msisdn) == ("23410", Decimal("0.03330000"), "447700900000")
-    assert classify(r).action is Action.REMOVE_NUMBER
+    assert classify(r).action is Action.REMOVE_NUMBER and r.verdict.action is Action.REMOVE_NUMBER
 
 
 def test_report_record_extra_and_errors() -> None:

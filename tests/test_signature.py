@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
@@ -63,6 +65,25 @@ def test_every_method_round_trips_on_the_vectors(method: SignatureMethod) -> Non
         now = datetime.fromtimestamp(int(fields["timestamp"]), UTC)
         verify_signature(signed, secret, method, now=now)
         verify_signature(signed, secret, method.value.upper(), now=now)
+
+
+@pytest.mark.parametrize(
+    ("method", "digest"),
+    [
+        ("md5", hashlib.md5),
+        ("sha1", hashlib.sha1),
+        ("sha256", hashlib.sha256),
+        ("sha512", hashlib.sha512),
+    ],
+)
+def test_hmac_methods_match_the_standard_library(method: str, digest: object) -> None:
+    # The vectors cover md5hash and sha256; the other HMACs are checked against hmac itself.
+    for fields, secret in VECTORS.values():
+        text = signing_string(fields).encode()
+        expected = hmac.new(secret.encode(), text, digest).hexdigest()  # type: ignore[arg-type]
+        assert sign(fields, secret, method) == expected
+    text = signing_string(VECTOR_1).encode()
+    assert sign(VECTOR_1, SECRET_1, "md5hash") == hashlib.md5(text + SECRET_1.encode()).hexdigest()
 
 
 def test_hmac_digest_lengths() -> None:

@@ -83,9 +83,7 @@ def _wins(new: DeliveryReceipt, current: DeliveryReceipt | None) -> bool:
 
 
 def _complete(parts: Mapping[str, DeliveryReceipt | None], expired: Container[str]) -> bool:
-    return all(
-        mid in expired or (r is not None and r.status.is_final) for mid, r in parts.items()
-    )
+    return all(mid in expired or (r is not None and r.status.is_final) for mid, r in parts.items())
 
 
 @attrs.define

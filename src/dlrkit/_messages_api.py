@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._classify import Verdict, classify
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._fields import DecodeError, decode_price, parse_iso
 from ._limits import DEFAULT_LIMITS, Limits
@@ -84,6 +85,11 @@ class MessageStatus:
     @property
     def err_code(self) -> int | None:
         return None
+
+    @property
+    def verdict(self) -> Verdict:
+        """What to do about it (default policy; ``classify(record, policy)`` for another)."""
+        return classify(self)
 
 
 def _text(data: Mapping[str, Any], name: str, required: bool = False) -> str | None:

@@ -9,6 +9,7 @@ from typing import Final
 
 import attrs
 
+from ._classify import Verdict, classify
 from ._codes import ErrorCode
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._status import DlrStatus
@@ -107,6 +108,11 @@ class SmppReceipt:
     @property
     def error(self) -> ErrorCode | None:
         return None if self.err is None else ErrorCode.lookup(self.err)
+
+    @property
+    def verdict(self) -> Verdict:
+        """What to do about it (default policy; ``classify(record, policy)`` for another)."""
+        return classify(self)
 
 
 def parse_smpp_receipt(
