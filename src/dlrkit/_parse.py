@@ -200,6 +200,7 @@ def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
     if "\x00" in text:
         raise MalformedPayloadError("payload contains a NUL character", value=text)
     longest = limits.max_value_length
+    long_text = len(text) > longest  # else no piece of it can be too long
     fields: dict[str, str] = {}
     for piece in text.split("&"):
         if not piece:
@@ -219,7 +220,7 @@ def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
                 f"percent-escapes in {quote(piece)} are not valid {charset}", value=piece
             ) from None
         # Decoding never lengthens: a short piece has a short name and value.
-        if len(piece) > longest and (len(value) > longest or len(name) > longest):
+        if long_text and len(piece) > longest and (len(value) > longest or len(name) > longest):
             raise InvalidFieldError(name, value, f"longer than {longest} characters")
         if name in fields:
             raise InvalidFieldError(name, [fields[name], value], "field is repeated")
@@ -412,9 +413,10 @@ def decode_json(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> dict[s
     # escape: _text() refused raw surrogates and JSON refuses raw control
     # characters. Without escapes, no string needs those checks.
     escaped = "\\u" in text
+    long_text = len(text) > longest  # else no name or value in it can be too long
     for name, value in obj.items():
         if type(value) is str:
-            if len(value) > longest or len(name) > longest:
+            if long_text and (len(value) > longest or len(name) > longest):
                 raise InvalidFieldError(name, value, f"longer than {longest} characters")
             if escaped:
                 if not (value.isascii() and name.isascii()):
