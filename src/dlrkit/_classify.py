@@ -15,6 +15,7 @@ from ._status import DlrStatus
 __all__ = [
     "DEFAULT_POLICY",
     "STATUS_ACTIONS",
+    "Classifiable",
     "Policy",
     "ReceiptLike",
     "Verdict",
@@ -33,6 +34,17 @@ class ReceiptLike(Protocol):
 
     @property
     def err_code(self) -> int | None: ...
+
+
+class Classifiable:
+    """Adds ``verdict`` to a record that has ``dlr_status`` and ``err_code``."""
+
+    __slots__ = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        """What to do about it (default policy; ``classify(record, policy)`` for another)."""
+        return classify(self)  # type: ignore[arg-type]
 
 
 @attrs.frozen(kw_only=True)

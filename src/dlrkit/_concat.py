@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._classify import Verdict, classify
+from ._classify import Classifiable
 from ._parse import parse
 from ._receipt import DeliveryReceipt
 from ._send import SendResponse
@@ -158,7 +158,7 @@ class MessageRecord:
 
 
 @attrs.frozen(kw_only=True)
-class MessageState:
+class MessageState(Classifiable):
     """The state of one whole (possibly concatenated) message.
 
     A snapshot taken when a receipt was applied. ``parts`` maps each part's
@@ -237,11 +237,6 @@ class MessageState:
         ]
         prices = [p for p in known if p is not None]
         return sum(prices, Decimal(0)) if prices else None
-
-    @property
-    def verdict(self) -> Verdict:
-        """What to do about the whole message (default policy; see :func:`classify`)."""
-        return classify(self)
 
 
 def _now(clock: datetime | None) -> float:

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._classify import Verdict, classify
+from ._classify import Classifiable
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._fields import DecodeError, decode_price, parse_iso
 from ._limits import DEFAULT_LIMITS, Limits
@@ -55,7 +55,7 @@ class MessageError:
 
 
 @attrs.frozen(kw_only=True)
-class MessageStatus:
+class MessageStatus(Classifiable):
     """A Messages API status webhook.
 
     ``status`` is the Messages API's word; ``dlr_status`` maps it to
@@ -85,11 +85,6 @@ class MessageStatus:
     @property
     def err_code(self) -> int | None:
         return None
-
-    @property
-    def verdict(self) -> Verdict:
-        """What to do about it (default policy; ``classify(record, policy)`` for another)."""
-        return classify(self)
 
 
 def _text(data: Mapping[str, Any], name: str, required: bool = False) -> str | None:

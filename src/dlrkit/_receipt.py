@@ -9,6 +9,7 @@ from typing import Final, TypeGuard
 
 import attrs
 
+from ._classify import Classifiable
 from ._codes import ErrorCode
 from ._fields import FIELDS
 from ._frozen import FrozenMap
@@ -37,7 +38,7 @@ def _freeze(fields: Mapping[str, str]) -> FrozenFields:
 
 
 @attrs.frozen(kw_only=True)
-class DeliveryReceipt:
+class DeliveryReceipt(Classifiable):
     """One delivery receipt, as the SMS API's webhook sends it.
 
     Build one with :func:`dlrkit.parse` (or ``parse_query``, ``parse_form``,

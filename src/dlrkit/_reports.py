@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._classify import Verdict, classify
+from ._classify import Classifiable
 from ._codes import ErrorCode
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._fields import DecodeError, decode_price, parse_iso, single_value
@@ -42,7 +42,7 @@ _STATUS_BY_WORD: Final = {s.value: s for s in DlrStatus}
 
 
 @attrs.frozen(kw_only=True)
-class ReportRecord:
+class ReportRecord(Classifiable):
     """One SMS record of the Reports API (a CSV row or a JSON object).
 
     Shares the receipt's vocabulary: ``dlr_status``, ``err_code``, and
@@ -79,11 +79,6 @@ class ReportRecord:
     @property
     def error(self) -> ErrorCode | None:
         return None if self.error_code is None else ErrorCode.lookup(self.error_code)
-
-    @property
-    def verdict(self) -> Verdict:
-        """What to do about it (default policy; ``classify(record, policy)`` for another)."""
-        return classify(self)
 
     # The receipt's names, so a report can count records and receipts alike.
     @property

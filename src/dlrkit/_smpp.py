@@ -9,7 +9,7 @@ from typing import Final
 
 import attrs
 
-from ._classify import Verdict, classify
+from ._classify import Classifiable
 from ._codes import ErrorCode
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._status import DlrStatus
@@ -78,7 +78,7 @@ def _count(raw: str | None) -> int | None:
 
 
 @attrs.frozen(kw_only=True)
-class SmppReceipt:
+class SmppReceipt(Classifiable):
     """An SMPP delivery receipt, read from its text (and TLVs when given).
 
     ``submit_date``/``done_date`` are naive: the SMSC's time zone is not stated.
@@ -108,11 +108,6 @@ class SmppReceipt:
     @property
     def error(self) -> ErrorCode | None:
         return None if self.err is None else ErrorCode.lookup(self.err)
-
-    @property
-    def verdict(self) -> Verdict:
-        """What to do about it (default policy; ``classify(record, policy)`` for another)."""
-        return classify(self)
 
 
 def parse_smpp_receipt(
