@@ -22,6 +22,7 @@ __all__ = [
     "DecodeError",
     "FieldSpec",
     "decode_price",
+    "decode_scts",
     "parse_iso",
     "single_value",
 ]
@@ -73,10 +74,11 @@ def _encode_price(price: Decimal) -> str:
     return format(price, "f")
 
 
-def _decode_scts(raw: str) -> datetime | None:
-    # YYMMDDHHMM (or YYMMDDHHMMSS) in the carrier's unstated time zone. Carriers
-    # send odd values ("1234567890" in SDK fixtures): unparseable gives None,
-    # and the raw string stays in to_wire().
+def decode_scts(raw: str) -> datetime | None:
+    # YYMMDDHHMM (or YYMMDDHHMMSS) in the carrier's unstated time zone; SMPP
+    # receipts' dates have the same grammar. Carriers send odd values
+    # ("1234567890" in SDK fixtures): unparseable gives None, and the raw
+    # string stays in to_wire().
     size = len(raw)
     if (size != 10 and size != 12) or not (raw.isdigit() and raw.isascii()):
         return None
@@ -173,7 +175,7 @@ FIELDS: Final[Mapping[str, FieldSpec]] = {
         FieldSpec("network-code", "network_code"),
         FieldSpec("price", "price", decode=decode_price, encode=_encode_price),
         FieldSpec("status", "status", required=True, decode=_decode_status, encode=str),
-        FieldSpec("scts", "scts", decode=_decode_scts, encode=_encode_scts),
+        FieldSpec("scts", "scts", decode=decode_scts, encode=_encode_scts),
         FieldSpec("err-code", "err_code", required=True, decode=_decode_err_code),
         FieldSpec("api-key", "api_key"),
         FieldSpec("client-ref", "client_ref"),

@@ -12,6 +12,7 @@ import attrs
 from ._classify import Classifiable
 from ._codes import ErrorCode
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
+from ._fields import decode_scts
 from ._status import DlrStatus
 
 __all__ = ["SmppReceipt", "normalize_smpp_id", "parse_smpp_receipt", "smpp_ids_match"]
@@ -54,21 +55,8 @@ _MESSAGE_STATE: Final[Mapping[int, DlrStatus]] = {
 
 
 def _date(raw: str | None) -> datetime | None:
-    # YYMMDDhhmm or YYMMDDhhmmss, in the SMSC's unstated time zone: None if not a date.
-    if raw is None or len(raw) not in (10, 12) or not (raw.isdigit() and raw.isascii()):
-        return None
-    seconds = int(raw[10:12]) if len(raw) == 12 else 0
-    try:
-        return datetime(
-            2000 + int(raw[0:2]),
-            int(raw[2:4]),
-            int(raw[4:6]),
-            int(raw[6:8]),
-            int(raw[8:10]),
-            seconds,
-        )
-    except ValueError:
-        return None
+    # YYMMDDhhmm or YYMMDDhhmmss, the SMSC's time zone unstated: the DLR's scts grammar.
+    return None if raw is None else decode_scts(raw)
 
 
 def _count(raw: str | None) -> int | None:
