@@ -314,11 +314,17 @@ def parse_query(
     >>> r.status, r.message_timestamp.isoformat()
     (<DlrStatus.DELIVERED: 'delivered'>, '2020-07-17T02:34:35+00:00')
     """
-    # A URL's query part may come with its "?"; decode_query() itself stays
-    # exactly urllib's, where "?" would be part of the first name.
+    return _receipt(url_query_fields(query, limits), strict)
+
+
+def url_query_fields(query: str | bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
+    """:func:`decode_query` for a URL's query part, which may come with its ``?``.
+
+    decode_query() itself stays exactly urllib's, where "?" would be part of
+    the first name.
+    """
     text = _text(query, "utf-8", limits)
-    fields = _decode_pairs(text[1:] if text.startswith("?") else text, "utf-8", limits)
-    return _receipt(fields, strict)
+    return _decode_pairs(text[1:] if text.startswith("?") else text, "utf-8", limits)
 
 
 def parse_form(

@@ -17,7 +17,7 @@ import attrs
 from ._classify import DEFAULT_POLICY, Policy, Verdict, verdict_for
 from ._codes import Action, ErrorCode
 from ._errors import DlrError, MalformedPayloadError
-from ._parse import decode_fields, decode_json, decode_query, parse
+from ._parse import decode_fields, decode_json, parse, url_query_fields
 from ._receipt import DeliveryReceipt
 from ._reports import parse_report_record
 from ._status import DlrStatus
@@ -48,7 +48,7 @@ def _line_fields(line: str) -> dict[str, str]:
     text = line.strip()
     if text.startswith("{"):
         return decode_json(text)
-    return decode_query(text[1:] if text.startswith("?") else text)
+    return url_query_fields(text)
 
 
 def parse_line(line: str) -> DeliveryReceipt:
