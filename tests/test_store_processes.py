@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,11 +143,24 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(backend: tuple[str, str, 
     del tracker
 
 
+def lock_and_load(tx: Any, part: str) -> Any:
+    """What expect and expire_stale do: lock the parts, then load the message."""
+    tx.lock([part])
+    return tx.load(tx.key_for(part))
+
+
+def load_for_part(tx: Any, part: str) -> Any:
+    """What add does, in one step."""
+    return tx.load_for_part(part)
+
+
+@pytest.mark.parametrize("load", [lock_and_load, load_for_part])
 def test_a_transaction_holds_off_other_writers_of_the_message(
-    backend: tuple[str, str, Any],
+    backend: tuple[str, str, Any], load: Callable[[Any, str], Any]
 ) -> None:
     """The lock that makes read-modify-write safe, shown directly: a second
-    connection's transaction on the same message waits for the first to end."""
+    connection's transaction on another part of the same message waits for the
+    first to end."""
     _, _, open_store = backend
     first, second = open_store(), open_store()
     register(first)
@@ -154,14 +168,12 @@ def test_a_transaction_holds_off_other_writers_of_the_message(
 
     def other_writer() -> None:
         with second.transaction() as tx:
-            tx.lock(["M000P1"])
-            tx.load("M000P0")
+            load(tx, "M000P1")
             events.append("second")
 
     thread = threading.Thread(target=other_writer)
     with first.transaction() as tx:
-        tx.lock(["M000P0"])
-        assert tx.load("M000P0") is not None
+        assert load(tx, "M000P0") is not None
         thread.start()
         thread.join(0.5)
         assert thread.is_alive(), "the second transaction did not wait"

@@ -331,9 +331,7 @@ class Tracker:
         moment = _now(now)
         mid = receipt.message_id
         with self.store.transaction() as tx:
-            tx.lock((mid,))
-            key = tx.key_for(mid)
-            record = tx.load(key) if key is not None else None
+            record = tx.load_for_part(mid)
             if record is None:
                 tx.add_orphan(
                     receipt, moment, self.max_orphans, moment - self.orphan_ttl.total_seconds()

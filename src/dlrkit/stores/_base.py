@@ -24,6 +24,14 @@ class StoreTransaction(Protocol):
     def load(self, key: str) -> MessageRecord | None:
         """The record of a message, locked until the transaction ends."""
 
+    def load_for_part(self, message_id: str) -> MessageRecord | None:
+        """Lock one part, then load the record of its message (None if no message has it).
+
+        The same as :meth:`lock`, :meth:`key_for` and :meth:`load` in turn, in
+        one step: this is what every receipt does, so a store can do it in one
+        query.
+        """
+
     def save(self, record: MessageRecord, part_ids: Sequence[str] = ()) -> None:
         """Write a record; *part_ids* (for a new message) are indexed to its key."""
 

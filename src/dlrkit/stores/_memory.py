@@ -14,18 +14,21 @@ __all__ = ["MemoryStore"]
 
 
 class _MemoryTransaction:
-    # A class, not @contextmanager: this sits on the tracker's hot path.
-    __slots__ = ("_store",)
+    # Stateless, so one per store serves every (nested or concurrent)
+    # transaction; a class, not @contextmanager: this is the tracker's hot path.
+    __slots__ = ("_acquire", "_release", "_store")
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
+        self._acquire = store._lock.acquire
+        self._release = store._lock.release
 
     def __enter__(self) -> MemoryStore:
-        self._store._lock.acquire()
+        self._acquire()
         return self._store
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._store._lock.release()
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        self._release()
 
 
 class MemoryStore:
@@ -43,9 +46,10 @@ class MemoryStore:
         self._orphans: OrderedDict[int, tuple[str, float, DeliveryReceipt]] = OrderedDict()
         self._orphans_of: dict[str, list[int]] = {}
         self._seq = count()
+        self._transaction = _MemoryTransaction(self)
 
     def transaction(self) -> _MemoryTransaction:
-        return _MemoryTransaction(self)
+        return self._transaction
 
     # -- StoreTransaction ------------------------------------------------------------
 
@@ -57,6 +61,10 @@ class MemoryStore:
 
     def load(self, key: str) -> MessageRecord | None:
         return self._records.get(key)
+
+    def load_for_part(self, message_id: str) -> MessageRecord | None:
+        key = self._index.get(message_id)
+        return None if key is None else self._records.get(key)
 
     def save(self, record: MessageRecord, part_ids: Sequence[str] = ()) -> None:
         self._records[record.key] = record

@@ -60,6 +60,18 @@ class SQLTransaction:
         ).fetchone()
         return None if row is None else MessageRecord.from_json(row[0])
 
+    def load_for_part(self, message_id: str) -> MessageRecord | None:
+        self.lock((message_id,))
+        row = self._execute(
+            "SELECT m.record FROM dlrkit_parts p JOIN dlrkit_messages m ON m.key = p.key"
+            " WHERE p.message_id = ?" + self.lock_clause,
+            (message_id,),
+        ).fetchone()
+        return None if row is None else MessageRecord.from_json(row[0])
+
+    def lock(self, message_ids: Sequence[str]) -> None:
+        raise NotImplementedError
+
     def save(self, record: MessageRecord, part_ids: Sequence[str] = ()) -> None:
         self._execute(
             "INSERT INTO dlrkit_messages (key, record, complete, created, updated) "
