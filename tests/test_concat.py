@@ -243,6 +243,26 @@ def test_a_three_part_message_out_of_order(tracker: Tracker) -> None:
     assert final == tracker.get(key)
 
 
+def test_a_state_is_a_read_only_snapshot(tracker: Tracker) -> None:
+    tracker.expect(response("a", "b"), now=T0)
+    early = tracker.add(dlr("a", "accepted", second=1))
+    assert early is not None
+    status, parts, last_at = early.status, dict(early.parts), early.last_at
+    tracker.add(dlr("a", "delivered", second=2))
+    tracker.add(dlr("b", "delivered", second=3))
+    tracker.expire_stale(timedelta(0), now=T0 + timedelta(days=4))
+    # Later receipts and expiries leave an earlier state as it was.
+    assert (early.status, dict(early.parts), early.last_at) == (status, parts, last_at)
+    assert early.expired_parts == frozenset() and early.first_at == T0 + timedelta(seconds=1)
+    for name in ("key", "parts", "expired_parts", "first_at", "last_at", "sent_prices", "status"):
+        with pytest.raises(AttributeError):
+            setattr(early, name, None)
+    with pytest.raises(TypeError):
+        early.parts["a"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        early.sent_prices["a"] = None  # type: ignore[index]
+
+
 def test_failed_as_soon_as_one_part_finally_fails(tracker: Tracker) -> None:
     tracker.expect(response("a", "b"))
     state = tracker.add(dlr("a", "failed", 3))

@@ -22,6 +22,7 @@ from collections.abc import Container, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
@@ -68,10 +69,8 @@ def _order(receipt: DeliveryReceipt) -> tuple[int, Any, Any]:
     return (0, stamp, _INTERIM_RANK[receipt.status])  # interims: the latest
 
 
-def _wins(new: DeliveryReceipt, current: DeliveryReceipt | None) -> bool:
+def _wins(new: DeliveryReceipt, current: DeliveryReceipt) -> bool:
     """True when *new* should replace *current* as a part's receipt."""
-    if current is None:
-        return True
     a, b = _order(new), _order(current)
     if a != b:
         return a > b
@@ -113,16 +112,15 @@ class MessageRecord:
                 self.first_at, changed = stamp, True
             if self.last_at is None or stamp > self.last_at:
                 self.last_at, changed = stamp, True
-        if mid not in self.expired and _wins(receipt, self.parts[mid]):
-            self.parts[mid], changed = receipt, True
-        elif (
-            mid in self.expired
-            and receipt.status in _FINAL_BADNESS
-            and (_FINAL_BADNESS[receipt.status] > _FINAL_BADNESS[DlrStatus.EXPIRED])
-        ):
+        if mid in self.expired:
             # A worse final outcome than the expiry we assumed still counts.
-            del self.expired[mid]
-            self.parts[mid], changed = receipt, True
+            if _FINAL_BADNESS.get(receipt.status, -1) > _FINAL_BADNESS[DlrStatus.EXPIRED]:
+                del self.expired[mid]
+                self.parts[mid], changed = receipt, True
+        else:
+            current = self.parts[mid]
+            if current is None or _wins(receipt, current):
+                self.parts[mid], changed = receipt, True
         if changed:
             self.updated = now
         return changed
@@ -157,40 +155,82 @@ class MessageRecord:
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(repr=False)
 class MessageState(Classifiable):
     """The state of one whole (possibly concatenated) message.
 
-    A snapshot taken when a receipt was applied. ``parts`` maps each part's
-    message id to the receipt that decides it, or None while none has arrived
-    (or when the part was expired for silence: see ``expired_parts``). The
-    derived attributes (``status``, ``price``, ...) are computed when first
-    read.
+    A read-only snapshot taken when a receipt was applied. ``parts`` maps each
+    part's message id to the receipt that decides it, or None while none has
+    arrived (or when the part was expired for silence: see
+    ``expired_parts``). The derived attributes (``status``, ``price``, ...)
+    are computed when first read.
     """
 
-    key: str
-    parts: Mapping[str, DeliveryReceipt | None]
-    expired_parts: frozenset[str]
-    first_at: datetime | None
-    last_at: datetime | None
-    sent_prices: Mapping[str, Decimal | None] = attrs.field(repr=False)
+    # Read-only through the properties below rather than an attrs frozen
+    # class: a tracker builds one of these per receipt, and a frozen class's
+    # __init__ (an object.__setattr__ call per field) costs twice as much.
+    # The init's arguments keep the public names (key=, parts=, ...).
+    _key: str
+    _parts: Mapping[str, DeliveryReceipt | None]
+    _expired_parts: frozenset[str]
+    _first_at: datetime | None
+    _last_at: datetime | None
+    _sent_prices: Mapping[str, Decimal | None]
 
     @classmethod
     def of(cls, record: MessageRecord) -> MessageState:
+        """A snapshot of a stored record."""
         return cls(
-            key=record.key,
-            parts=dict(record.parts),
-            expired_parts=frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
-            first_at=record.first_at,
-            last_at=record.last_at,
-            sent_prices=record.prices,
+            record.key,
+            dict(record.parts),
+            frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
+            record.first_at,
+            record.last_at,
+            record.prices,
+        )
+
+    @property
+    def key(self) -> str:
+        """The message's key (see :meth:`Tracker.expect`)."""
+        return self._key
+
+    @property
+    def parts(self) -> Mapping[str, DeliveryReceipt | None]:
+        """Each part's message id, in sending order, to the receipt that decides it, or None."""
+        return MappingProxyType(self._parts)
+
+    @property
+    def expired_parts(self) -> frozenset[str]:
+        """The parts expired for silence by :meth:`Tracker.expire_stale`."""
+        return self._expired_parts
+
+    @property
+    def first_at(self) -> datetime | None:
+        """The earliest ``message-timestamp`` of any receipt applied."""
+        return self._first_at
+
+    @property
+    def last_at(self) -> datetime | None:
+        """The latest ``message-timestamp`` of any receipt applied."""
+        return self._last_at
+
+    @property
+    def sent_prices(self) -> Mapping[str, Decimal | None]:
+        """Each part's price from the send response."""
+        return MappingProxyType(self._sent_prices)
+
+    def __repr__(self) -> str:
+        return (
+            f"MessageState(key={self._key!r}, parts={self._parts!r},"
+            f" expired_parts={self._expired_parts!r}, first_at={self._first_at!r},"
+            f" last_at={self._last_at!r})"
         )
 
     @cached_property
     def _decided(self) -> tuple[DlrStatus, int | None]:
         statuses: dict[DlrStatus, int | None] = {}
-        for mid, receipt in self.parts.items():
-            if mid in self.expired_parts:
+        for mid, receipt in self._parts.items():
+            if mid in self._expired_parts:
                 statuses.setdefault(DlrStatus.EXPIRED, None)
             elif receipt is None:
                 statuses.setdefault(DlrStatus.ACCEPTED, None)
@@ -217,7 +257,7 @@ class MessageState(Classifiable):
     @property
     def is_complete(self) -> bool:
         """True when every part has a final receipt (or was expired for silence)."""
-        return _complete(self.parts, self.expired_parts)
+        return _complete(self._parts, self._expired_parts)
 
     @property
     def is_final(self) -> bool:
@@ -232,8 +272,8 @@ class MessageState(Classifiable):
     def price(self) -> Decimal | None:
         """The sum of the parts' prices (a part's receipt, else its send response)."""
         known = [
-            r.price if r is not None and r.price is not None else self.sent_prices.get(mid)
-            for mid, r in self.parts.items()
+            r.price if r is not None and r.price is not None else self._sent_prices.get(mid)
+            for mid, r in self._parts.items()
         ]
         prices = [p for p in known if p is not None]
         return sum(prices, Decimal(0)) if prices else None
@@ -328,7 +368,7 @@ class Tracker:
         is kept as an orphan and applied if its message is registered within
         ``orphan_ttl``.
         """
-        moment = _now(now)
+        moment = time.time() if now is None else now.timestamp()
         mid = receipt.message_id
         with self.store.transaction() as tx:
             record = tx.load_for_part(mid)
