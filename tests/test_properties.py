@@ -21,6 +21,7 @@ from dlrkit import (
     parse_request,
 )
 from dlrkit._fields import FIELDS
+from dlrkit._parse import _decode_flat
 from dlrkit.testing.strategies import wire_fields
 
 text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
@@ -54,16 +55,23 @@ def test_form_charsets(fields: dict[str, str], charset: str) -> None:
     assert parse_form(body, charset=charset).to_wire() == fields
 
 
-@given(
-    st.lists(
-        st.tuples(text, text).map(lambda kv: f"{kv[0]}={kv[1]}")
-        | st.text(alphabet="%+&=abc0123456789ABCDEF", max_size=20),
-        max_size=8,
-    ).map("&".join)
-)
+# Queries of "name=value" pieces with any text, and pieces of separators and
+# escapes (which may decode to separators, bad UTF-8 or NUL).
+QUERIES = st.lists(
+    st.tuples(text, text).map(lambda kv: f"{kv[0]}={kv[1]}")
+    | st.text(alphabet="%+&=abcd0123456789ABCDEF", max_size=20),
+    max_size=8,
+).map("&".join)
+
+
+@given(QUERIES)
 @example("a=%zz&b=+%2B%20")
 @example("a=%00")
 @example("=&a&&b=")
+@example("a=b=c&d")  # one piece with two "=", one with none
+@example("a=%3D&b%3d=1&c=%26")  # escapes that decode to separators
+@example("a=%C3&b=%A9")  # a character split across two pieces
+@example("a=%C3%A9&b=1&a%3D=2&%61=3")  # "a" repeated, but only once decoded
 def test_decode_query_equals_parse_qsl(query: str) -> None:
     """The fast query decoder is exactly urllib's, with strict errors."""
     try:
@@ -82,6 +90,36 @@ def test_decode_query_equals_parse_qsl(query: str) -> None:
         return
     assert decode_query(query) == dict(expected)
     assert decode_query(query.encode()) == dict(expected)
+
+
+@given(QUERIES)
+@example("a=b=c&d")
+@example("a=%3D&b%3d=1&c=%26")
+@example("a=x%26y=z")  # decoded at once, it would read as two fields
+@example("n%3Dv=w%3dx")
+@example("a=%C3&b=%A9")
+@example("a=1&%61=2")
+@example("messageId=0B00000127FDBC63&to=Vonage+APIs&ref=order+1234%2F5")
+def test_the_one_pass_decoder_is_parse_qsl_or_declines(query: str) -> None:
+    """decode_query's fast path, alone: urllib's answer, or None for the loop."""
+    fast = _decode_flat(query)
+    if fast is None:
+        return
+    expected = parse_qsl(query, keep_blank_values=True, errors="strict")
+    assert fast == dict(expected) and len(fast) == len(expected)
+
+
+def test_the_one_pass_decoder_takes_the_usual_receipt() -> None:
+    query = urlencode(
+        {
+            "messageId": "0B00000127FDBC63",
+            "to": "Vonage APIs",
+            "status": "delivered",
+            "message-timestamp": "2020-07-17 02:34:35",
+            "client-ref": "order 1234/5",
+        }
+    )
+    assert _decode_flat(query) == dict(parse_qsl(query))
 
 
 PARSERS: list[Callable[[bytes], object]] = [
