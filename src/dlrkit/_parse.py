@@ -202,9 +202,9 @@ def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
         raise MalformedPayloadError("payload contains a NUL character", value=text)
     longest = limits.max_value_length
     if charset == "utf-8" and len(text) <= longest:  # else a value could be too long
-        fields = _decode_flat(text)
-        if fields is not None and len(fields) <= limits.max_fields:
-            return fields
+        flat = _decode_flat(text)
+        if flat is not None and len(flat) <= limits.max_fields:
+            return flat
     # Piece by piece: anything _decode_flat declines, and the errors.
     long_text = len(text) > longest  # else no piece of it can be too long
     fields: dict[str, str] = {}
@@ -304,7 +304,7 @@ def _text(payload: str | bytes, charset: str, limits: Limits) -> str:
         raise MalformedPayloadError(
             f"expected str or bytes, got {type(payload).__name__}", value=payload
         )
-    data = bytes(payload)
+    data = payload if type(payload) is bytes else bytes(payload)
     if data.isascii():
         # Percent-encoded text is ASCII whatever the charset: the charset
         # applies to the escapes (see _unquote_plus), not to these bytes.
@@ -367,7 +367,7 @@ def parse_form(
     limits: Limits = DEFAULT_LIMITS,
 ) -> DeliveryReceipt:
     """Parse an ``application/x-www-form-urlencoded`` ``POST`` body."""
-    return _receipt(decode_form(body, charset=charset, limits=limits), strict)
+    return _receipt(decode_query(body, charset=charset, limits=limits), strict)
 
 
 # -- JSON ----------------------------------------------------------------------------
