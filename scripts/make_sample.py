@@ -19,7 +19,6 @@ import io
 import json
 import random
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
