@@ -78,16 +78,13 @@ class Report:
     on_remove: Callable[[str], None] | None = None  # sees every number to remove
 
     lines: int = 0
-    receipts: int = 0
     invalid: int = 0
-    by_status: Counter[DlrStatus] = attrs.field(factory=Counter)
-    by_err_code: Counter[int | None] = attrs.field(factory=Counter)
-    by_action: Counter[Action] = attrs.field(factory=Counter)
-    networks: dict[str, NetworkCounts] = attrs.field(factory=dict)
     total_price: Decimal = Decimal(0)
-    retries_by_err_code: Counter[int | None] = attrs.field(factory=Counter)
     remove_sample: list[str] = attrs.field(factory=list)
     first_errors: list[tuple[str, DlrError]] = attrs.field(factory=list)
+    # Receipts by (status, err-code, network): one count a receipt, from which
+    # every breakdown below is derived when it is read.
+    _tally: Counter[tuple[DlrStatus, int | None, str]] = attrs.field(factory=Counter, init=False)
 
     def add(self, receipt: Reportable) -> Verdict:
         """Count one receipt (or Reports API record); returns its verdict."""
@@ -107,31 +104,68 @@ class Report:
         price: Decimal | None,
         msisdn: str | None,
     ) -> Verdict:
+        self._tally[status, err_code, network_code or NO_NETWORK] += 1
+        # Interim receipts repeat the part's price: count it once, when final.
+        if price is not None and status in _FINAL:
+            self.total_price += price
         verdict = verdict_for(status, err_code, self.policy)
-        self.receipts += 1
-        self.by_status[status] += 1
-        self.by_err_code[err_code] += 1
-        action = verdict.action
-        self.by_action[action] += 1
-        network = self.networks.get(network_code or NO_NETWORK)
-        if network is None:
-            network = self.networks[network_code or NO_NETWORK] = NetworkCounts()
-        network.receipts += 1
-        if status in _FINAL:
-            network.final += 1
-            if status is not DlrStatus.DELIVERED:
-                network.failed += 1
-            # Interim receipts repeat the part's price: count it once, when final.
-            if price is not None:
-                self.total_price += price
-        if action is Action.RETRY:
-            self.retries_by_err_code[err_code] += 1
-        elif action is Action.REMOVE_NUMBER and msisdn:
+        if verdict.action is Action.REMOVE_NUMBER and msisdn:
             if len(self.remove_sample) < self.sample_size and msisdn not in self.remove_sample:
                 self.remove_sample.append(msisdn)
             if self.on_remove is not None:
                 self.on_remove(msisdn)
         return verdict
+
+    @property
+    def receipts(self) -> int:
+        """Valid receipts counted."""
+        return sum(self._tally.values())
+
+    @property
+    def by_status(self) -> Counter[DlrStatus]:
+        """Receipts by status."""
+        counts: Counter[DlrStatus] = Counter()
+        for (status, _, _), n in self._tally.items():
+            counts[status] += n
+        return counts
+
+    @property
+    def by_err_code(self) -> Counter[int | None]:
+        """Receipts by err-code (None for receipts without one)."""
+        counts: Counter[int | None] = Counter()
+        for (_, code, _), n in self._tally.items():
+            counts[code] += n
+        return counts
+
+    @property
+    def by_action(self) -> Counter[Action]:
+        """Receipts by the action of their verdict under ``policy``."""
+        counts: Counter[Action] = Counter()
+        for (status, code, _), n in self._tally.items():
+            counts[verdict_for(status, code, self.policy).action] += n
+        return counts
+
+    @property
+    def retries_by_err_code(self) -> Counter[int | None]:
+        """Receipts whose verdict is RETRY, by err-code."""
+        counts: Counter[int | None] = Counter()
+        for (status, code, _), n in self._tally.items():
+            if verdict_for(status, code, self.policy).action is Action.RETRY:
+                counts[code] += n
+        return counts
+
+    @property
+    def networks(self) -> dict[str, NetworkCounts]:
+        """Counts by network code (``NO_NETWORK`` for receipts without one)."""
+        networks: dict[str, NetworkCounts] = {}
+        for (status, _, name), n in self._tally.items():
+            counts = networks.setdefault(name, NetworkCounts())
+            counts.receipts += n
+            if status in _FINAL:
+                counts.final += n
+                if status is not DlrStatus.DELIVERED:
+                    counts.failed += n
+        return networks
 
     def add_invalid(self, where: str, error: DlrError) -> None:
         self.invalid += 1
@@ -189,8 +223,9 @@ class Report:
     @property
     def delivery_rate(self) -> float | None:
         """Delivered receipts over final receipts, or None when none is final."""
-        final = sum(n for status, n in self.by_status.items() if status.is_final)
-        return self.by_status[DlrStatus.DELIVERED] / final if final else None
+        by_status = self.by_status
+        final = sum(n for status, n in by_status.items() if status.is_final)
+        return by_status[DlrStatus.DELIVERED] / final if final else None
 
     def top_failing_networks(self, count: int = 5) -> list[tuple[str, NetworkCounts]]:
         """Networks with the most failed final receipts, most first."""
@@ -200,6 +235,7 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data (``dlrkit report --format json``)."""
+        by_action = self.by_action
         return {
             "receipts": self.receipts,
             "invalid": self.invalid,
@@ -208,7 +244,7 @@ class Report:
                 _code_label(code): {"count": count, "meaning": _meaning(code)}
                 for code, count in self.by_err_code.most_common()
             },
-            "by_action": {a.value: n for a, n in self.by_action.most_common()},
+            "by_action": {a.value: n for a, n in by_action.most_common()},
             "by_network": {
                 name: n.receipts
                 for name, n in sorted(self.networks.items(), key=lambda i: -i[1].receipts)
@@ -220,14 +256,14 @@ class Report:
                 for name, n in self.top_failing_networks()
             ],
             "to_do": {
-                "remove_numbers": self.by_action[Action.REMOVE_NUMBER],
+                "remove_numbers": by_action[Action.REMOVE_NUMBER],
                 "remove_sample": list(self.remove_sample),
-                "retries_due": self.by_action[Action.RETRY],
+                "retries_due": by_action[Action.RETRY],
                 "retries_by_err_code": {
                     _code_label(c): n for c, n in self.retries_by_err_code.most_common()
                 },
-                "fix_request": self.by_action[Action.FIX_REQUEST],
-                "contact_support": self.by_action[Action.CONTACT_SUPPORT],
+                "fix_request": by_action[Action.FIX_REQUEST],
+                "contact_support": by_action[Action.CONTACT_SUPPORT],
             },
             "first_invalid": [
                 {"where": where, "error": str(error)} for where, error in self.first_errors
