@@ -287,6 +287,33 @@ def test_the_worst_final_outcome_wins(tracker: Tracker) -> None:
     assert state is not None and state.status is DlrStatus.REJECTED
 
 
+# (status, err-code, second) of two receipts of one part, and which one is kept.
+ORDER_CASES = [
+    pytest.param(("buffered", 0, 1), ("accepted", 0, 5), 1, id="interims: the later"),
+    pytest.param(("accepted", 0, 3), ("buffered", 0, 3), 1, id="interims at once: the further"),
+    pytest.param(("failed", 6, 1), ("failed", 7, 9), 1, id="same outcome: the later"),
+    pytest.param(("rejected", 6, 1), ("failed", 7, 9), 0, id="finals: the worse"),
+    pytest.param(("delivered", 0, 1), ("expired", 0, 9), 1, id="expired is worse than delivered"),
+    pytest.param(("delivered", 0, 1), ("unknown", 0, 9), 0, id="a final beats a later interim"),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "kept"), ORDER_CASES)
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
+def test_which_receipt_a_part_keeps(
+    tracker: Tracker,
+    first: tuple[str, int, int],
+    second: tuple[str, int, int],
+    kept: int,
+    reverse: bool,
+) -> None:
+    tracker.expect(response("a"))
+    receipts = [dlr("a", status, code, second=at) for status, code, at in (first, second)]
+    for receipt in reversed(receipts) if reverse else receipts:
+        state = tracker.add(receipt)
+    assert state is not None and state.parts["a"] == receipts[kept]
+
+
 def test_whole_status_precedence(tracker: Tracker) -> None:
     tracker.expect(response("a", "b", "c"))
     tracker.add(dlr("a", "delivered"))
