@@ -48,6 +48,14 @@ _INTERIM_RANK: Final[Mapping[DlrStatus, int]] = {
     DlrStatus.BUFFERED: 1,
     DlrStatus.UNKNOWN: 2,
 }
+# A part's receipts compare by (final, badness, message-timestamp, interim
+# rank), and the greatest is kept: a final receipt beats an interim one; among
+# finals the worst outcome, then the latest; among interims the latest, then
+# the furthest along. status -> (final, badness, interim rank):
+_ORDER: Final[Mapping[DlrStatus, tuple[int, int, int]]] = {
+    **{status: (1, badness, 0) for status, badness in _FINAL_BADNESS.items()},
+    **{status: (0, 0, rank) for status, rank in _INTERIM_RANK.items()},
+}
 _WHOLE_PRECEDENCE: Final = (
     DlrStatus.REJECTED,
     DlrStatus.FAILED,
@@ -61,17 +69,14 @@ _NO_TIME: Final = datetime.min.replace(tzinfo=UTC)
 _NOTHING_EXPIRED: Final[frozenset[str]] = frozenset()
 
 
-def _order(receipt: DeliveryReceipt) -> tuple[int, Any, Any]:
-    stamp = receipt.message_timestamp or _NO_TIME
-    badness = _FINAL_BADNESS.get(receipt.status)
-    if badness is not None:
-        return (1, badness, stamp)  # finals: the worst outcome, then the latest
-    return (0, stamp, _INTERIM_RANK[receipt.status])  # interims: the latest
-
-
 def _wins(new: DeliveryReceipt, current: DeliveryReceipt) -> bool:
     """True when *new* should replace *current* as a part's receipt."""
-    a, b = _order(new), _order(current)
+    # The order key (see _ORDER), built inline rather than in a helper: on the
+    # tracker's hot path a function call costs as much as the key.
+    final, badness, rank = _ORDER[new.status]
+    a = (final, badness, new.message_timestamp or _NO_TIME, rank)
+    final, badness, rank = _ORDER[current.status]
+    b = (final, badness, current.message_timestamp or _NO_TIME, rank)
     if a != b:
         return a > b
     if new == current:  # a duplicate: the provider retries receipts
