@@ -373,7 +373,7 @@ class Tracker:
         is kept as an orphan and applied if its message is registered within
         ``orphan_ttl``.
         """
-        moment = time.time() if now is None else now.timestamp()
+        moment = time.time() if now is None else now.timestamp()  # _now(), one call less
         mid = receipt.message_id
         with self.store.transaction() as tx:
             record = tx.load_for_part(mid)
