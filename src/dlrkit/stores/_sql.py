@@ -40,7 +40,8 @@ class SQLTransaction:
     """The StoreTransaction operations both SQL stores run the same way."""
 
     placeholder: ClassVar[str] = "?"
-    lock_clause: ClassVar[str] = ""  # appended to the record's SELECT
+    # Appended to the SELECTs of a record, whose dlrkit_messages is "m".
+    lock_clause: ClassVar[str] = ""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
@@ -56,7 +57,7 @@ class SQLTransaction:
 
     def load(self, key: str) -> MessageRecord | None:
         row = self._execute(
-            "SELECT record FROM dlrkit_messages WHERE key = ?" + self.lock_clause, (key,)
+            "SELECT m.record FROM dlrkit_messages m WHERE m.key = ?" + self.lock_clause, (key,)
         ).fetchone()
         return None if row is None else MessageRecord.from_json(row[0])
 
@@ -70,7 +71,7 @@ class SQLTransaction:
         return None if row is None else MessageRecord.from_json(row[0])
 
     def lock(self, message_ids: Sequence[str]) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # each driver locks its own way
 
     def save(self, record: MessageRecord, part_ids: Sequence[str] = ()) -> None:
         self._execute(

@@ -60,8 +60,10 @@ class PostgresStore(SQLStore):
 
 class _PostgresTransaction(SQLTransaction):
     placeholder = "%s"
-    # Receipts of different parts of one message wait for each other here.
-    lock_clause = " FOR UPDATE"
+    # Receipts of different parts of one message wait for each other here. The
+    # message's row only: locking its parts' rows too could deadlock with
+    # prune(), which locks parts before messages.
+    lock_clause = " FOR UPDATE OF m"
 
     def lock(self, message_ids: Sequence[str]) -> None:
         # Sorted, so that two transactions never wait on each other in a cycle.
