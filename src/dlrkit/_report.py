@@ -67,9 +67,10 @@ class NetworkCounts:
 class Report:
     """Counts over a stream of receipts.
 
-    Memory grows with the number of distinct statuses, err-codes and networks,
-    never with the number of lines: the numbers to remove are counted, with a
-    bounded sample kept for display (``on_remove`` sees every one).
+    Memory grows with the number of distinct (status, err-code, network)
+    combinations, never with the number of lines: the numbers to remove are
+    counted, with a bounded sample kept for display (``on_remove`` sees every
+    one).
     """
 
     policy: Policy = DEFAULT_POLICY
