@@ -581,6 +581,28 @@ def test_limits_are_configurable_and_checked() -> None:
         parse_json(json.dumps({**MINIMAL, "to": "x" * 21}), limits=small)
     big = Limits(max_value_length=100_000, max_size=1_000_000)
     assert parse({**MINIMAL, "x": "y" * 50_000}, limits=big).extra["x"] == "y" * 50_000
-    for bad in ({"max_size": 0}, {"max_fields": -1}, {"max_value_length": 0}):
+    for bad in ({"max_size": 0}, {"max_fields": -1}, {"max_value_length": 0}, {"max_depth": 0}):
         with pytest.raises(ValueError, match="at least 1"):
             Limits(**bad)  # type: ignore[arg-type]
+
+
+SEND_RESPONSE = {  # 3 levels: the object, "messages", each message
+    "message-count": "1",
+    "messages": [{"message-id": "0A0000000123ABCD1", "status": "0", "to": "447700900000"}],
+}
+
+
+def test_json_nesting_is_bounded() -> None:
+    body = json.dumps(SEND_RESPONSE)
+    assert dlrkit.parse_send_response(body, limits=Limits(max_depth=3)).message_count == 1
+    with pytest.raises(MalformedPayloadError, match="more than 2 levels deep"):
+        dlrkit.parse_send_response(body, limits=Limits(max_depth=2))
+    deep = '{"a": ' * 33 + "1" + "}" * 33  # one level over the default
+    with pytest.raises(MalformedPayloadError, match="more than 32 levels deep"):
+        dlrkit.parse_message_status(deep)
+    # Far deeper than Python's recursion limit: refused by the decoder itself.
+    with pytest.raises(MalformedPayloadError, match="not valid JSON"):
+        dlrkit.parse_send_response("[" * 20_000 + "]" * 20_000)
+    # A receipt must be flat, whatever max_depth allows.
+    with pytest.raises(InvalidFieldError, match="got a JSON object"):
+        parse_json(json.dumps({**MINIMAL, "x": {}}), limits=Limits(max_depth=10))

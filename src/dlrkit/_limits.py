@@ -32,6 +32,13 @@ class Limits:
     """Fields in one receipt or JSON object."""
     max_value_length: int = attrs.field(default=4096, validator=_positive)
     """Characters in one field name or value, after decoding."""
+    max_depth: int = attrs.field(default=32, validator=_positive)
+    """Nesting of JSON objects and arrays (1 for a flat object).
+
+    Receipts are flat whatever this says (a nested value is refused); it
+    bounds the documents that may nest: send responses, Messages API status
+    webhooks and Reports API records, which nest 2 or 3 deep.
+    """
 
 
 DEFAULT_LIMITS: Final = Limits()

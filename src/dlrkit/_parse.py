@@ -406,11 +406,33 @@ _JSON_SPACE: Final = " \t\n\r"
 def decode_json_value(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Decode any JSON document with the receipt parsers' safety rules.
 
-    Size-limited, UTF-8 only (a byte order mark is allowed), no repeated keys,
-    no ``NaN``/``Infinity``, numbers kept as their literal text. Raises only
-    ``DlrError``.
+    Size-limited, nested at most ``limits.max_depth`` deep, UTF-8 only (a byte
+    order mark is allowed), no repeated keys, no ``NaN``/``Infinity``, numbers
+    kept as their literal text. Raises only ``DlrError``.
     """
-    return _decode_json_text(body, limits)[1]
+    value = _decode_json_text(body, limits)[1]
+    _check_depth(value, limits.max_depth)
+    return value
+
+
+def _check_depth(value: Any, limit: int) -> None:
+    # Level by level, so that the check itself never recurses. Documents
+    # deeper than Python's recursion limit never get here: the decoder
+    # refuses them (RecursionError, in _decode_json_text).
+    level = [value] if type(value) in (dict, list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            raise MalformedPayloadError(
+                f"JSON nested more than {limit} levels deep", value=f"<{depth}+ levels>"
+            )
+        level = [
+            inner
+            for outer in level
+            for inner in (outer.values() if type(outer) is dict else outer)
+            if type(inner) in (dict, list)
+        ]
 
 
 def _decode_json_text(body: bytes | str, limits: Limits) -> tuple[str, Any]:
