@@ -16,7 +16,6 @@ import argparse
 import json
 import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -24,6 +23,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from _timing import best_per_call
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import dlrkit
@@ -112,19 +112,6 @@ def cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
             lambda: PydanticReceipt.model_validate_json(body),
         ),
     }
-
-
-def best_per_call(funcs: tuple[Callable[[], object], ...], rounds: int, number: int) -> list[float]:
-    """Each function's best time per call, the rounds alternating between them.
-
-    Alternating, so that a change in the machine's speed during the run (this
-    one is shared) reaches both sides alike.
-    """
-    best = [float("inf")] * len(funcs)
-    for _ in range(rounds):
-        for i, func in enumerate(funcs):
-            best[i] = min(best[i], timeit.timeit(func, number=number) / number)
-    return best
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -27,6 +25,7 @@ import dlrkit
 from dlrkit._report import Report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from _timing import best_per_call
 from make_sample import write_log
 
 TARGET = 3.0
@@ -55,17 +54,6 @@ def report(path: Path) -> Report:
     with open(path, encoding="utf-8", errors="replace") as lines:
         result.add_lines(lines)
     return result
-
-
-def best_times(funcs: tuple[Callable[[Path], object], ...], path: Path, rounds: int) -> list[float]:
-    """Each function's best time over *path*, the rounds alternating between them."""
-    best = [float("inf")] * len(funcs)
-    for _ in range(rounds):
-        for i, func in enumerate(funcs):
-            start = time.perf_counter()
-            func(path)
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 # The child reports its own high-water mark: the rusage a parent gets from
@@ -102,7 +90,9 @@ def main() -> int:
         write_log(large, args.lines, seed=2, compress=False)
         with open(large, encoding="utf-8") as log:
             lines = sum(1 for _ in log)
-        t_bare, t_report = best_times((bare_decode, report), large, args.rounds)
+        t_bare, t_report = best_per_call(
+            (lambda: bare_decode(large), lambda: report(large)), args.rounds
+        )
         ratio = t_report / t_bare
         rss_small, rss_large = peak_rss_mib(small), peak_rss_mib(large)
     print(f"dlrkit {dlrkit.__version__}: report over {lines:,} lines, best of {args.rounds}")
