@@ -178,7 +178,7 @@ def test_policy_refuses_non_positive_delays() -> None:
 
 @attrs.frozen
 class OtherRecord:
-    dlr_status: DlrStatus
+    status: DlrStatus
     err_code: int | None
 
 

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 
 from dlrkit import DlrError, classify
-from dlrkit._cli import _with_progress, main
-from dlrkit._report import Report, parse_line, sample_log
+from dlrkit._cli import _with_progress, main, sample_log
+from dlrkit._report import Report, parse_line
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -98,7 +98,7 @@ def test_send_response_from_the_reference(form: str) -> None:
     assert r.message_count == 2 and len(r.messages) == 2
     first = r.messages[0]
     assert first.message_id == "0A0000000123ABCD1" and first.to == "447700900000"
-    assert first.status == 0 and first.send_status is SendStatus.SUCCESS and first.is_sent
+    assert first.status_code == 0 and first.send_status is SendStatus.SUCCESS and first.is_sent
     assert first.remaining_balance == Decimal("3.14159265")
     assert first.message_price == Decimal("0.03330000")
     assert (first.network, first.client_ref, first.account_ref) == (

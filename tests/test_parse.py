@@ -11,7 +11,6 @@ import pytest
 
 import dlrkit
 from dlrkit import (
-    DEFAULT_LIMITS,
     DeliveryReceipt,
     DlrError,
     DlrStatus,
@@ -26,6 +25,8 @@ from dlrkit import (
     parse_query,
     parse_request,
 )
+from dlrkit.messages_api import parse_message_status
+from dlrkit.wire import decode_fields
 
 UTC = timezone.utc
 
@@ -173,10 +174,14 @@ def test_leading_zeros_in_err_code_survive_the_round_trip() -> None:
 
 
 def test_unknown_status_is_lenient_by_default_and_kept_raw() -> None:
-    r = parse({**MINIMAL, "status": "deleted"})
+    r = parse({**MINIMAL, "status": "something-new"})
     assert r.status is DlrStatus.UNKNOWN
-    assert r.to_wire()["status"] == "deleted"
+    assert r.to_wire()["status"] == "something-new"
     assert parse({**MINIMAL, "status": "DELIVERED"}).status is DlrStatus.DELIVERED
+    # One vocabulary for every record type: SMPP's and the Messages API's words too.
+    deleted = parse({**MINIMAL, "status": "deleted"})
+    assert deleted.status is DlrStatus.FAILED and deleted.to_wire()["status"] == "deleted"
+    assert parse({**MINIMAL, "status": "UNDELIV"}).status is DlrStatus.FAILED
 
 
 def test_strict_refuses_unknown_status() -> None:
@@ -340,10 +345,21 @@ def test_json_non_string_values_are_refused(value: object) -> None:
     assert info.value.field == "price"
 
 
-@pytest.mark.parametrize("value", [5, b"bytes", object()])
+@pytest.mark.parametrize("value", [b"bytes", object(), 0.5, True, {"a": "b"}])
 def test_mapping_values_must_be_strings(value: object) -> None:
-    with pytest.raises(InvalidFieldError, match="expected a string"):
+    with pytest.raises(InvalidFieldError, match="expected a string") as info:
         parse({**MINIMAL, "client-ref": value})  # type: ignore[dict-item]
+    assert info.value.field == "client-ref"
+
+
+def test_mapping_int_values_are_their_decimal_text() -> None:
+    # What json.loads gives for a number: read as the JSON decoder reads it.
+    r = parse({**MINIMAL, "err-code": 7, "client-ref": 12})  # type: ignore[dict-item]
+    assert (r.err_code, r.client_ref) == (7, "12")
+    # Python refuses to print ints of more than 4,300 digits: a DlrError, not a ValueError.
+    with pytest.raises(InvalidFieldError, match="integer out of range") as info:
+        parse({**MINIMAL, "err-code": 10**5000})  # type: ignore[dict-item]
+    assert info.value.field == "err-code"
 
 
 def test_mapping_keys_must_be_strings() -> None:
@@ -425,6 +441,63 @@ def test_unknown_charset() -> None:
     assert info.value.http_status == 415
 
 
+@pytest.mark.parametrize(
+    "charset",
+    ["rot13", "hex", "base64", "zlib", "utf-7", "unicode_escape", "utf-16", "x" * 5000],
+)
+def test_charsets_that_are_text_transforms_or_make_surrogates_are_refused(charset: str) -> None:
+    # rot13, hex, base64 and zlib are "codecs" to Python (LookupError on decode);
+    # utf-7 and unicode_escape decode "+2FgA-" and "\\ud800" to lone surrogates.
+    body = b"messageId=%2B2FgA-&msisdn=1&to=x&status=delivered&err-code=0&x=\\ud800"
+    with pytest.raises(MalformedPayloadError) as info:
+        parse_request(
+            method="POST",
+            content_type=f"application/x-www-form-urlencoded; charset={charset}",
+            body=body,
+        )
+    assert (info.value.field, info.value.http_status) == ("charset", 415)
+
+
+@pytest.mark.parametrize("charset", ["UTF-8", "utf8", "US-ASCII", "ISO-8859-1", "windows-1252"])
+def test_charsets_accepted(charset: str) -> None:
+    r = parse_request(
+        method="POST",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+        body=urlencode({**MINIMAL, "client-ref": "abc"}).encode(),
+    )
+    assert r.client_ref == "abc"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({**MINIMAL, "client-ref": "a\x00b"}, "NUL"),
+        ({**MINIMAL, "client-ref": "x" * 5000}, "longer than 4096"),
+        ({**MINIMAL, "client-ref": "\ud800"}, "lone surrogate"),
+        ({**MINIMAL, **{f"x{i}": "1" for i in range(64)}}, "more than 64 fields"),
+    ],
+)
+def test_decode_fields_checks_what_parse_checks(fields: dict[str, str], message: str) -> None:
+    for decoder in (parse, decode_fields):
+        with pytest.raises(DlrError, match=message):
+            decoder(fields)
+    with pytest.raises(DlrError, match="longer than 3"):
+        decode_fields(MINIMAL, limits=Limits(max_value_length=3))
+
+
+@pytest.mark.parametrize("key", [5, b"messageId", 1.5, None, ("a",)])
+def test_mapping_keys_that_are_not_strings(key: object) -> None:
+    fields = {**MINIMAL, key: "x"}
+    for parser in (parse, decode_fields):
+        with pytest.raises(InvalidFieldError, match="names must be strings"):
+            parser(fields)  # type: ignore[arg-type]
+    with pytest.raises(DlrError, match="names must be strings"):
+        dlrkit.signing_string({**fields, "sig": "x"})  # type: ignore[dict-item]
+    with pytest.raises(dlrkit.SignatureError) as info:
+        dlrkit.verify_signature({**fields, "sig": "x"}, "s", "sha256", max_age=None)  # type: ignore[dict-item]
+    assert info.value.reason is dlrkit.SignatureFailure.MALFORMED
+
+
 @pytest.mark.parametrize("parser", [parse_query, parse_form, parse_json])
 def test_size_limit(parser: object) -> None:
     payload = urlencode({**MINIMAL, "client-ref": "x" * 70_000})
@@ -432,7 +505,7 @@ def test_size_limit(parser: object) -> None:
         parser(payload.encode())  # type: ignore[operator]
     assert info.value.http_status == 413
     # The limit is configurable.
-    assert dlrkit.DEFAULT_MAX_SIZE == 65536
+    assert Limits().max_size == 65536
     with pytest.raises(MalformedPayloadError, match="over the limit of 50"):
         parser(urlencode(MINIMAL).encode(), limits=Limits(max_size=50))  # type: ignore[operator]
 
@@ -539,7 +612,7 @@ ENCODERS = {
 
 @pytest.mark.parametrize("encoding", sorted(ENCODERS))
 def test_too_many_fields(encoding: str) -> None:
-    fields = {**MINIMAL, **{f"x{i}": "1" for i in range(DEFAULT_LIMITS.max_fields)}}
+    fields = {**MINIMAL, **{f"x{i}": "1" for i in range(Limits().max_fields)}}
     with pytest.raises(MalformedPayloadError, match="more than 64 fields") as info:
         ENCODERS[encoding](fields)
     assert info.value.http_status == 413
@@ -599,7 +672,7 @@ def test_json_nesting_is_bounded() -> None:
         dlrkit.parse_send_response(body, limits=Limits(max_depth=2))
     deep = '{"a": ' * 33 + "1" + "}" * 33  # one level over the default
     with pytest.raises(MalformedPayloadError, match="more than 32 levels deep"):
-        dlrkit.parse_message_status(deep)
+        parse_message_status(deep)
     # Far deeper than Python's recursion limit: refused by the decoder itself.
     with pytest.raises(MalformedPayloadError, match="not valid JSON"):
         dlrkit.parse_send_response("[" * 20_000 + "]" * 20_000)

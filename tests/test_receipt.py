@@ -9,7 +9,8 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from dlrkit import DeliveryReceipt, DlrError, DlrStatus, FrozenFields, MissingFieldError, parse
+from dlrkit import DeliveryReceipt, DlrError, DlrStatus, MissingFieldError, parse
+from dlrkit._receipt import FrozenFields
 
 MINIMAL = {
     "messageId": "m1",

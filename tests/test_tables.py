@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
+import dlrkit
 from dlrkit import DlrStatus, ErrorCode
 
 GUIDE = (Path(__file__).parent / "data" / "guide-tables.md").read_text(encoding="utf-8")
@@ -72,15 +74,75 @@ def test_lookup_of_codes_outside_the_table() -> None:
     assert ErrorCode.lookup(-1) is None
 
 
-def test_public_names() -> None:
-    import dlrkit
-    import dlrkit.stores
+PUBLIC_MODULES = [
+    "dlrkit",
+    "dlrkit.wire",
+    "dlrkit.stores",
+    "dlrkit.smpp",
+    "dlrkit.messages_api",
+    "dlrkit.reports_api",
+    "dlrkit.conversion_api",
+    "dlrkit.testing",
+    "dlrkit.testing.strategies",
+]
 
-    assert len(set(dlrkit.__all__)) == len(dlrkit.__all__)
-    for name in dlrkit.__all__:
-        assert getattr(dlrkit, name) is not None, name
-    # Nothing private leaks into the table of contents.
-    assert not [n for n in dlrkit.__all__ if n.startswith("_") and n != "__version__"]
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_public_names(module_name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(module_name)
+    names = module.__all__
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert getattr(module, name) is not None, name
+    # Nothing private leaks into a table of contents.
+    assert not [n for n in names if n.startswith("_") and n != "__version__"]
+
+
+def test_the_top_level_is_the_webhook_path_without_aliases() -> None:
+    import dlrkit
+
+    objects = [getattr(dlrkit, name) for name in dlrkit.__all__ if name != "__version__"]
+    assert len({id(o) for o in objects}) == len(objects), "two names for one object"
+    assert len(dlrkit.__all__) <= 40
+    for moved in ("parse_smpp_receipt", "MessageStatus", "ReportRecord", "decode_form"):
+        assert not hasattr(dlrkit, moved), moved
+
+
+SRC = Path(dlrkit.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_layers() -> None:
+    # The stores keep records; the tracker uses the stores, never the reverse.
+    for path in (SRC / "stores").glob("*.py"):
+        assert ".._concat" not in _imports(path), path
+    # The report tallies; opening files is the command line's job.
+    report = _imports(SRC / "_report.py")
+    assert not {"gzip", "io", "importlib", "sys"} & report
+    assert "open(" not in (SRC / "_report.py").read_text()
+    # The neighbouring formats share the core, not each other.
+    formats = ("smpp", "messages_api", "reports_api", "conversion_api")
+    for name in formats:
+        for path in (SRC / name).glob("*.py"):
+            assert not [i for i in _imports(path) if i.lstrip(".") in formats], path
+    # Text becomes a Decimal or a datetime in _codecs alone.
+    for path in SRC.rglob("*.py"):
+        if path.name != "_codecs.py" and path.parent.name != "testing":
+            text = path.read_text()
+            assert "fromisoformat" not in text, path
+            assert not re.search(r"Decimal\((?!0\))", text), path
     assert dlrkit.stores.PostgresStore.__name__ == "PostgresStore"  # loaded lazily
     with pytest.raises(AttributeError):
         dlrkit.stores.NoSuchStore  # noqa: B018

@@ -20,7 +20,9 @@ from dlrkit import (
     DlrError,
     DlrStatus,
     ErrorCode,
-    FrozenFields,
+    MessageState,
+    SendResponse,
+    SentPart,
     Verdict,
     parse,
     parse_form,
@@ -29,6 +31,9 @@ from dlrkit import (
     parse_request,
     verify_signature,
 )
+from dlrkit.messages_api import MessageError, MessageStatus
+from dlrkit.reports_api import ReportRecord
+from dlrkit.smpp import SmppReceipt
 from dlrkit.testing import make_dlr as plain_make_dlr
 from dlrkit.testing import strategies as dlr_st
 
@@ -107,13 +112,43 @@ def test_incomplete_sequences_have_no_final_receipts(receipts: list[DeliveryRece
     assert not any(r.is_final for r in receipts)
 
 
-@given(st.from_type(DeliveryReceipt), st.from_type(Verdict), st.from_type(FrozenFields))
-def test_from_type_is_registered(
-    receipt: DeliveryReceipt, verdict: Verdict, fields: FrozenFields
-) -> None:
-    assert isinstance(receipt, DeliveryReceipt)
+@given(st.from_type(DeliveryReceipt), st.from_type(Verdict))
+def test_from_type_is_registered(receipt: DeliveryReceipt, verdict: Verdict) -> None:
+    assert isinstance(receipt, DeliveryReceipt) and parse(receipt.to_wire()) == receipt
     assert isinstance(verdict, Verdict) and verdict.reason
-    assert isinstance(fields, FrozenFields)
+
+
+@given(st.from_type(SendResponse), st.from_type(SentPart))
+def test_from_type_send_responses_are_consistent(response: SendResponse, part: SentPart) -> None:
+    # Not attrs' guess from the annotations: what the API really answers.
+    assert response.message_count == len(response.messages) >= 1
+    assert all(p.message_id for p in response.messages if p.is_sent)
+    assert isinstance(part, SentPart) and (part.message_id or not part.is_sent)
+
+
+@given(st.from_type(MessageState))
+def test_from_type_message_states_are_tracked_states(state: MessageState) -> None:
+    assert state.parts and state.key in state.parts
+    statuses = {r.status for r in state.parts.values() if r is not None}
+    if state.is_delivered:
+        assert statuses == {DlrStatus.DELIVERED} and None not in state.parts.values()
+    assert state.verdict.action is not None
+
+
+@given(
+    st.from_type(SmppReceipt),
+    st.from_type(MessageStatus),
+    st.from_type(MessageError),
+    st.from_type(ReportRecord),
+)
+def test_from_type_covers_the_other_formats(
+    smpp: SmppReceipt, status: MessageStatus, error: MessageError, record: ReportRecord
+) -> None:
+    assert isinstance(smpp.status, DlrStatus) and smpp.id
+    assert isinstance(status.status, DlrStatus) and status.wire_status
+    assert isinstance(error, MessageError) and error.title
+    assert isinstance(record.status, DlrStatus) and record.message_id
+    assert (record.wire_status is None) == (not record.status.is_final and record.price is None)
 
 
 # -- the fixtures (no conftest defines them: the pytest11 entry point does) ---------------------

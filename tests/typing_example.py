@@ -6,10 +6,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import dlrkit
+from dlrkit.messages_api import parse_message_status
+from dlrkit.smpp import SmppReceipt, parse_smpp_receipt
+from dlrkit.stores import Store
 from dlrkit.testing import make_dlr
 
-receipt: dlrkit.DeliveryReceipt = dlrkit.parse({"messageId": "m", "msisdn": "1", "to": "x",
-                                                "status": "failed", "err-code": "2"})
+receipt: dlrkit.DeliveryReceipt = dlrkit.parse(
+    {"messageId": "m", "msisdn": "1", "to": "x", "status": "failed", "err-code": "2"}
+)
 code: int = receipt.err_code + 1
 meaning: str | None = receipt.error.meaning if receipt.error is not None else None
 price: Decimal | None = receipt.price
@@ -27,14 +31,17 @@ retry: bool = dlrkit.should_retry(receipt, policy)
 signature: str = dlrkit.sign(wire, "secret", dlrkit.SignatureMethod.SHA256)
 dlrkit.verify_signature({**wire, "sig": signature}, "secret", "sha256", max_age=None)
 
-tracker = dlrkit.Tracker(dlrkit.SQLiteStore(":memory:"))
+store: Store = dlrkit.SQLiteStore(":memory:")
+tracker = dlrkit.Tracker(store)
 key: str = tracker.expect(dlrkit.parse_send_response(b'{"message-count": "1", "messages": []}'))
 state: dlrkit.MessageState | None = tracker.add(make_dlr())
 status: dlrkit.DlrStatus | None = state.status if state is not None else None
 
-smpp: dlrkit.SmppReceipt = dlrkit.parse_smpp_receipt("id:1 stat:DELIVRD err:000")
-for record in (receipt, smpp, dlrkit.parse_message_status(b"{}"), state):
+smpp: SmppReceipt = parse_smpp_receipt("id:1 stat:DELIVRD err:000")
+for record in (receipt, smpp, parse_message_status(b"{}"), state):
     if record is not None:
         dlrkit.classify(record)
 limits = dlrkit.Limits(max_fields=32)
 dlrkit.parse_query("a=b", limits=limits, strict=True)
+failure: dlrkit.SignatureFailure = dlrkit.SignatureError("x", reason="mismatch").reason
+status_word: str = failure.value

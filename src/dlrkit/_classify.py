@@ -27,17 +27,21 @@ __all__ = [
 
 
 class ReceiptLike(Protocol):
-    """Anything that says how a message fared: a status and maybe an err-code."""
+    """Anything that says how a message fared: a status and maybe an err-code.
+
+    Every dlrkit record is one (``DeliveryReceipt``, ``MessageState``, and the
+    SMPP, Messages API and Reports API records).
+    """
 
     @property
-    def dlr_status(self) -> DlrStatus: ...
+    def status(self) -> DlrStatus: ...
 
     @property
     def err_code(self) -> int | None: ...
 
 
 class Classifiable:
-    """Adds ``verdict`` to a record that has ``dlr_status`` and ``err_code``."""
+    """Adds ``verdict`` to a record that has ``status`` and ``err_code``."""
 
     __slots__ = ()
 
@@ -189,7 +193,7 @@ def classify(receipt: ReceiptLike, policy: Policy | None = None) -> Verdict:
     >>> v.action, v.retry_after
     (<Action.RETRY: 'retry'>, datetime.timedelta(seconds=300))
     """
-    return verdict_for(receipt.dlr_status, receipt.err_code, policy)
+    return verdict_for(receipt.status, receipt.err_code, policy)
 
 
 def verdict_for(status: DlrStatus, err_code: int | None, policy: Policy | None = None) -> Verdict:

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import TextIO
+from importlib import resources
+from typing import Final, TextIO
 
 import attrs
 
 from ._classify import DEFAULT_POLICY, STATUS_ACTIONS, Policy, Verdict, classify
+from ._codecs import err_code_or_none
 from ._codes import Action, ErrorCode
 from ._errors import DlrError
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
-from ._report import Report, _code_label, _meaning, open_log, sample_log
+from ._report import Report, _code_label, _meaning
 from ._status import DlrStatus
 from ._version import __version__
 
 __all__ = ["main"]
+
+SAMPLE_LOG: Final = "sample-dlr.jsonl.gz"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,8 +120,9 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def explain_word(word: str, policy: Policy) -> dict[str, object] | None:
     """The facts about an err-code, a code name or a status word, or None."""
     text = word.strip()
-    if text.isdigit() and text.isascii() and len(text) <= 10:
-        return _code_facts(int(text), policy)
+    code = err_code_or_none(text)
+    if code is not None:
+        return _code_facts(code, policy)
     key = text.lower()
     for status in DlrStatus:
         if key == status.value:
@@ -371,6 +378,29 @@ def verdict_json(verdict: Verdict) -> dict[str, object]:
         "reason": verdict.reason,
         "retry_after_seconds": None if after is None else after.total_seconds(),
     }
+
+
+@contextmanager
+def open_log(path: str, stdin: TextIO | None = None) -> Iterator[TextIO]:
+    """Open a log file as text: ``-`` is stdin, ``.gz`` files are decompressed."""
+    if path == "-":
+        yield stdin if stdin is not None else sys.stdin
+        return
+    # errors="replace": one bad byte makes one odd line, not a failed report.
+    if path.endswith(".gz"):
+        stream: TextIO = gzip.open(path, "rt", encoding="utf-8", errors="replace")  # noqa: SIM115
+    else:
+        stream = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    with stream:
+        yield stream
+
+
+@contextmanager
+def sample_log() -> Iterator[TextIO]:
+    """The realistic sample log bundled with dlrkit."""
+    resource = resources.files("dlrkit") / "data" / SAMPLE_LOG
+    with resources.as_file(resource) as path, open_log(str(path)) as lines:
+        yield lines
 
 
 if __name__ == "__main__":  # pragma: no cover

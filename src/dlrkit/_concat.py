@@ -1,61 +1,33 @@
 """Concatenated messages: the parts' receipts aggregated into one state.
 
-The rules, as tables:
-
-* **A part keeps the greatest of its receipts** in one total order, so any
-  arrival order and any duplicates give the same state (a max is commutative,
-  associative and idempotent). Final receipts beat interim ones (an interim
-  status never overwrites a final one); among finals the worst outcome wins
-  (``_FINAL_BADNESS``); among interims the latest ``message-timestamp`` wins;
-  remaining ties are broken by the receipt's wire text.
-* **The whole message's status** is the first status in
-  ``_WHOLE_PRECEDENCE`` that any part has (a part with no receipt yet counts
-  as ``accepted``): so it is failed as soon as one part finally fails, and
-  delivered only when every part is delivered.
+How one part's receipts merge is the store record's rule (see
+``dlrkit.stores.MessageRecord``). **The whole message's status** is the
+first status in ``_WHOLE_PRECEDENCE`` that any part has (a part with no
+receipt yet counts as ``accepted``): so it is failed as soon as one part
+finally fails, and delivered only when every part is delivered.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Container, Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
 from ._classify import Classifiable
-from ._parse import parse
 from ._receipt import DeliveryReceipt
 from ._send import SendResponse
 from ._status import DlrStatus
+from .stores import MemoryStore, MessageRecord, Store
+from .stores._record import is_complete
 
-__all__ = ["MessageRecord", "MessageState", "Tracker"]
+__all__ = ["MessageState", "Tracker"]
 
-UTC: Final = timezone.utc
-
-_FINAL_BADNESS: Final[Mapping[DlrStatus, int]] = {
-    DlrStatus.DELIVERED: 0,
-    DlrStatus.EXPIRED: 1,
-    DlrStatus.FAILED: 2,
-    DlrStatus.REJECTED: 3,
-}
-_INTERIM_RANK: Final[Mapping[DlrStatus, int]] = {
-    DlrStatus.ACCEPTED: 0,
-    DlrStatus.BUFFERED: 1,
-    DlrStatus.UNKNOWN: 2,
-}
-# A part's receipts compare by (final, badness, message-timestamp, interim
-# rank), and the greatest is kept: a final receipt beats an interim one; among
-# finals the worst outcome, then the latest; among interims the latest, then
-# the furthest along. status -> (final, badness, interim rank):
-_ORDER: Final[Mapping[DlrStatus, tuple[int, int, int]]] = {
-    **{status: (1, badness, 0) for status, badness in _FINAL_BADNESS.items()},
-    **{status: (0, 0, rank) for status, rank in _INTERIM_RANK.items()},
-}
 _WHOLE_PRECEDENCE: Final = (
     DlrStatus.REJECTED,
     DlrStatus.FAILED,
@@ -65,99 +37,7 @@ _WHOLE_PRECEDENCE: Final = (
     DlrStatus.ACCEPTED,
     DlrStatus.DELIVERED,
 )
-_NO_TIME: Final = datetime.min.replace(tzinfo=UTC)
 _NOTHING_EXPIRED: Final[frozenset[str]] = frozenset()
-
-
-def _wins(new: DeliveryReceipt, current: DeliveryReceipt) -> bool:
-    """True when *new* should replace *current* as a part's receipt."""
-    # The order key (see _ORDER), built inline rather than in a helper: on the
-    # tracker's hot path a function call costs as much as the key.
-    final, badness, rank = _ORDER[new.status]
-    a = (final, badness, new.message_timestamp or _NO_TIME, rank)
-    final, badness, rank = _ORDER[current.status]
-    b = (final, badness, current.message_timestamp or _NO_TIME, rank)
-    if a != b:
-        return a > b
-    if new == current:  # a duplicate: the provider retries receipts
-        return False
-    # Same status and time, other content: any fixed order keeps the result
-    # independent of arrival order.
-    return sorted(new.to_wire().items()) > sorted(current.to_wire().items())
-
-
-def _complete(parts: Mapping[str, DeliveryReceipt | None], expired: Container[str]) -> bool:
-    return all(mid in expired or (r is not None and r.status.is_final) for mid, r in parts.items())
-
-
-@attrs.define
-class MessageRecord:
-    """What a store keeps for one message (mutable; stores serialise it)."""
-
-    key: str
-    parts: dict[str, DeliveryReceipt | None]
-    prices: dict[str, Decimal | None]
-    created: float
-    updated: float
-    expired: dict[str, float] = attrs.field(factory=dict)  # part -> when marked expired
-    first_at: datetime | None = None
-    last_at: datetime | None = None
-
-    @property
-    def is_complete(self) -> bool:
-        return _complete(self.parts, self.expired)
-
-    def apply(self, receipt: DeliveryReceipt, now: float) -> bool:
-        """Merge one receipt of one of this message's parts; True if it changed anything."""
-        mid = receipt.message_id
-        changed = False
-        stamp = receipt.message_timestamp
-        if stamp is not None:
-            if self.first_at is None or stamp < self.first_at:
-                self.first_at, changed = stamp, True
-            if self.last_at is None or stamp > self.last_at:
-                self.last_at, changed = stamp, True
-        if mid in self.expired:
-            # A worse final outcome than the expiry we assumed still counts.
-            if _FINAL_BADNESS.get(receipt.status, -1) > _FINAL_BADNESS[DlrStatus.EXPIRED]:
-                del self.expired[mid]
-                self.parts[mid], changed = receipt, True
-        else:
-            current = self.parts[mid]
-            if current is None or _wins(receipt, current):
-                self.parts[mid], changed = receipt, True
-        if changed:
-            self.updated = now
-        return changed
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "key": self.key,
-                "parts": {m: (r.to_wire() if r else None) for m, r in self.parts.items()},
-                "prices": {m: (str(p) if p is not None else None) for m, p in self.prices.items()},
-                "created": self.created,
-                "updated": self.updated,
-                "expired": self.expired,
-                "first_at": self.first_at.isoformat() if self.first_at else None,
-                "last_at": self.last_at.isoformat() if self.last_at else None,
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> MessageRecord:
-        data = json.loads(text)
-        return cls(
-            key=data["key"],
-            parts={m: (parse(w) if w else None) for m, w in data["parts"].items()},
-            prices={m: (Decimal(p) if p is not None else None) for m, p in data["prices"].items()},
-            created=data["created"],
-            updated=data["updated"],
-            expired=data["expired"],
-            first_at=datetime.fromisoformat(data["first_at"]) if data["first_at"] else None,
-            last_at=datetime.fromisoformat(data["last_at"]) if data["last_at"] else None,
-        )
 
 
 @attrs.define(repr=False)
@@ -255,14 +135,9 @@ class MessageState(Classifiable):
         return self._decided[1]
 
     @property
-    def dlr_status(self) -> DlrStatus:
-        """The whole message's status (``ReceiptLike``, so ``classify`` accepts it)."""
-        return self._decided[0]
-
-    @property
     def is_complete(self) -> bool:
         """True when every part has a final receipt (or was expired for silence)."""
-        return _complete(self._parts, self._expired_parts)
+        return is_complete(self._parts, self._expired_parts)
 
     @property
     def is_final(self) -> bool:
@@ -308,16 +183,12 @@ class Tracker:
 
     def __init__(
         self,
-        store: Any = None,
+        store: Store | None = None,
         *,
         max_orphans: int = 10_000,
         orphan_ttl: timedelta = timedelta(hours=1),
     ) -> None:
-        if store is None:
-            from .stores import MemoryStore
-
-            store = MemoryStore()
-        self.store = store
+        self.store: Store = MemoryStore() if store is None else store
         self.max_orphans = max_orphans
         self.orphan_ttl = orphan_ttl
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import Enum
+from typing import Final
+
 __all__ = [
     "DlrError",
     "InvalidFieldError",
     "MalformedPayloadError",
     "MissingFieldError",
     "SignatureError",
+    "SignatureFailure",
 ]
 
 # Longest excerpt of an offending value quoted in a message: a hostile 64 KiB
@@ -17,7 +22,10 @@ _QUOTE_LIMIT = 80
 
 def quote(value: object) -> str:
     """``repr`` of *value*, shortened to a size a log line can carry."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print: Python refuses over 4,300 digits
+        text = f"<{type(value).__name__} too long to show>"
     if len(text) > _QUOTE_LIMIT:
         text = text[: _QUOTE_LIMIT - 3] + "..."
     return text
@@ -99,12 +107,53 @@ class MalformedPayloadError(DlrError):
     """
 
 
+class SignatureFailure(str, Enum):
+    """Why a signed request was refused: ``SignatureError.reason``.
+
+    A ``str`` enum, so its value is a stable word for logs and metrics
+    (``"mismatch"``), and ``.description`` says what it means.
+    """
+
+    MISSING = "missing"
+    MALFORMED = "malformed"
+    MISMATCH = "mismatch"
+    NO_TIMESTAMP = "no-timestamp"
+    EXPIRED = "expired"
+    FUTURE = "future"
+    REPLAYED = "replayed"
+
+    @property
+    def description(self) -> str:
+        """What the failure means, in a sentence."""
+        return _FAILURES[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_FAILURES: Final[Mapping[SignatureFailure, str]] = {
+    SignatureFailure.MISSING: "the request has no 'sig'",
+    SignatureFailure.MALFORMED: (
+        "a field cannot be signed (repeated, not a string, a name with '&' or '=', "
+        "not valid Unicode)"
+    ),
+    SignatureFailure.MISMATCH: (
+        "the signature is wrong: wrong secret, wrong method, or a changed field"
+    ),
+    SignatureFailure.NO_TIMESTAMP: (
+        "the window is on, and 'timestamp' is absent or not unix seconds"
+    ),
+    SignatureFailure.EXPIRED: "'timestamp' is more than max_age before now",
+    SignatureFailure.FUTURE: "'timestamp' is more than max_age after now",
+    SignatureFailure.REPLAYED: "the nonce cache has already accepted this request",
+}
+
+
 class SignatureError(DlrError):
     """A signed request failed verification.
 
     Attributes:
-        reason: a short machine-readable word: ``"missing"``, ``"mismatch"``,
-            ``"expired"``, ``"future"``, ``"no-timestamp"``, ``"replayed"``.
+        reason: a :class:`SignatureFailure` saying what failed.
     """
 
     http_status = 401
@@ -113,9 +162,9 @@ class SignatureError(DlrError):
         self,
         message: str,
         *,
-        reason: str,
+        reason: SignatureFailure | str,
         field: str | None = None,
         value: object = None,
     ) -> None:
         super().__init__(message, field=field, value=value)
-        self.reason = reason
+        self.reason = SignatureFailure(reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["FrozenMap"]
+__all__ = ["FrozenMap", "frozen_json"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -56,3 +56,8 @@ class FrozenMap(Mapping[K, V]):
 
     def __reduce__(self) -> tuple[type[FrozenMap[K, V]], tuple[dict[K, V]]]:
         return (type(self), (self._data,))
+
+
+def frozen_json(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """*data* as a :class:`FrozenMap`: the converter of the records' ``extra``."""
+    return data if type(data) is FrozenMap else FrozenMap(data)

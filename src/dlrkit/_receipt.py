@@ -72,11 +72,6 @@ class DeliveryReceipt(Classifiable):
     )
 
     @property
-    def dlr_status(self) -> DlrStatus:
-        """The status in dlrkit's common vocabulary (for a receipt, its ``status``)."""
-        return self.status
-
-    @property
     def error(self) -> ErrorCode | None:
         """The err-code as an :class:`ErrorCode`, or None if the guide does not list it."""
         return ErrorCode.lookup(self.err_code)
@@ -111,7 +106,7 @@ class DeliveryReceipt(Classifiable):
         """
         wire: dict[str, str] = {}
         raw = self._raw
-        for name, spec in FIELDS.items():
+        for name, spec in FIELDS.specs.items():
             value = getattr(self, spec.attr)
             text = raw.get(name)
             if text is not None and spec.matches(text, value):

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import csv
-import gzip
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-from importlib import resources
-from typing import Any, Final, Protocol, TextIO
+from typing import Any, Final, Protocol
 
 import attrs
 
 from ._classify import DEFAULT_POLICY, Policy, Verdict, verdict_for
 from ._codes import Action, ErrorCode
 from ._errors import DlrError, MalformedPayloadError
-from ._parse import decode_fields, decode_json, parse, url_query_fields
+from ._json import decode_json
+from ._parse import read_fields, receipt
 from ._receipt import DeliveryReceipt
-from ._reports import parse_report_record
 from ._status import DlrStatus
+from ._urlencoded import url_query_fields
+from .reports_api import parse_report_record
 
-__all__ = ["Report", "open_log", "parse_line", "sample_log"]
+__all__ = ["Report", "parse_line"]
 
-SAMPLE_LOG: Final = "sample-dlr.jsonl.gz"
 NO_NETWORK: Final = "(none)"
 _FINAL: Final = frozenset(s for s in DlrStatus if s.is_final)
 
@@ -33,7 +30,7 @@ class Reportable(Protocol):
     """What a report counts: a receipt, or a Reports API record."""
 
     @property
-    def dlr_status(self) -> DlrStatus: ...
+    def status(self) -> DlrStatus: ...
     @property
     def err_code(self) -> int | None: ...
     @property
@@ -53,7 +50,7 @@ def _line_fields(line: str) -> dict[str, str]:
 
 def parse_line(line: str) -> DeliveryReceipt:
     """One log line: a JSON object of wire fields, or a raw query string."""
-    return parse(_line_fields(line))
+    return receipt(_line_fields(line))
 
 
 @attrs.define
@@ -90,7 +87,7 @@ class Report:
     def add(self, receipt: Reportable) -> Verdict:
         """Count one receipt (or Reports API record); returns its verdict."""
         return self._count(
-            receipt.dlr_status,
+            receipt.status,
             receipt.err_code,
             receipt.network_code,
             receipt.price,
@@ -190,7 +187,7 @@ class Report:
             # The parser's checks without building a receipt object: the same
             # lines are invalid as for parse_line(), at a fraction of the cost.
             try:
-                values = decode_fields(_line_fields(line))[0]
+                values = read_fields(_line_fields(line))[0]
             except DlrError as error:
                 self.add_invalid(f"{name}:{number}", error)
             else:
@@ -204,7 +201,7 @@ class Report:
                 )
 
     def _add_csv(self, header: str, numbered: Iterator[tuple[int, str]], name: str) -> None:
-        columns = next(csv.reader([header]))
+        columns = _csv_header(header)
         for number, line in numbered:
             self.lines += 1
             if not line or line.isspace():
@@ -272,9 +269,16 @@ class Report:
         }
 
 
+def _csv_header(line: str) -> list[str]:
+    # Exports may quote every cell, the header's too, and start with a BOM.
+    try:
+        return [cell.strip().lower() for cell in next(csv.reader([line.lstrip("\ufeff")]))]
+    except (csv.Error, StopIteration):
+        return []
+
+
 def _is_report_header(line: str) -> bool:
-    names = {cell.strip().lower() for cell in line.split(",")}
-    return {"message_id", "status"} <= names
+    return {"message_id", "status"} <= set(_csv_header(line))
 
 
 def _as_dlr_error(error: Exception) -> DlrError:
@@ -292,26 +296,3 @@ def _meaning(code: int | None) -> str:
         return "no err-code"
     known = ErrorCode.lookup(code)
     return known.meaning if known is not None else "not in the guide's table"
-
-
-@contextmanager
-def open_log(path: str, stdin: TextIO | None = None) -> Iterator[TextIO]:
-    """Open a log file as text: ``-`` is stdin, ``.gz`` files are decompressed."""
-    if path == "-":
-        yield stdin if stdin is not None else sys.stdin
-        return
-    # errors="replace": one bad byte makes one odd line, not a failed report.
-    if path.endswith(".gz"):
-        stream: TextIO = gzip.open(path, "rt", encoding="utf-8", errors="replace")  # noqa: SIM115
-    else:
-        stream = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
-    with stream:
-        yield stream
-
-
-@contextmanager
-def sample_log() -> Iterator[TextIO]:
-    """The realistic sample log bundled with dlrkit."""
-    resource = resources.files("dlrkit") / "data" / SAMPLE_LOG
-    with resources.as_file(resource) as path, open_log(str(path)) as lines:
-        yield lines

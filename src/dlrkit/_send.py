@@ -9,11 +9,12 @@ from typing import Any, Final
 
 import attrs
 
+from ._codecs import decode_amount, decode_count, decode_price
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
-from ._fields import DecodeError, decode_price, single_value
+from ._frozen import frozen_json
+from ._json import decode_json_value
 from ._limits import DEFAULT_LIMITS, Limits
-from ._parse import decode_json_value
-from ._receipt import FrozenFields
+from ._table import FieldSpec, Nested, Table
 
 __all__ = ["SendResponse", "SendStatus", "SentPart", "parse_send_response"]
 
@@ -62,30 +63,33 @@ _SEND_STATUSES: Final[Mapping[int, SendStatus]] = {int(s): s for s in SendStatus
 class SentPart:
     """One part of a sent message, as the send response describes it.
 
-    A part refused at sending (``status`` not 0) has ``error_text`` and, usually,
-    no ``message_id`` and no price.
+    ``status_code`` is the send status as a number (0 is success) and
+    :attr:`send_status` its row in :class:`SendStatus`, as a receipt has
+    ``err_code`` and ``error``. A part refused at sending has ``error_text``
+    and, usually, no ``message_id`` and no price. Fields the table does not
+    know are kept in ``extra``.
     """
 
-    message_id: str | None
-    to: str | None
-    status: int
+    status_code: int
+    message_id: str | None = None
+    to: str | None = None
     remaining_balance: Decimal | None = None
     message_price: Decimal | None = None
     network: str | None = None
     client_ref: str | None = None
     account_ref: str | None = None
     error_text: str | None = None
-    extra: Mapping[str, str] = attrs.field(factory=dict, converter=FrozenFields, hash=False)
+    extra: Mapping[str, Any] = attrs.field(factory=frozen_json, converter=frozen_json, hash=False)
 
     @property
     def send_status(self) -> SendStatus | None:
-        """``status`` as a :class:`SendStatus`, or None if the table does not list it."""
-        return SendStatus.lookup(self.status)
+        """``status_code`` as a :class:`SendStatus`, or None if the table does not list it."""
+        return SendStatus.lookup(self.status_code)
 
     @property
     def is_sent(self) -> bool:
         """True when the part was accepted for sending (status 0)."""
-        return self.status == 0
+        return self.status_code == 0
 
 
 @attrs.frozen(kw_only=True)
@@ -94,6 +98,7 @@ class SendResponse:
 
     message_count: int
     messages: tuple[SentPart, ...]
+    extra: Mapping[str, Any] = attrs.field(factory=frozen_json, converter=frozen_json, hash=False)
 
     @property
     def message_ids(self) -> tuple[str, ...]:
@@ -112,57 +117,24 @@ class SendResponse:
         return sum(prices, Decimal(0)) if prices else None
 
 
-_PART_FIELDS: Final = {
-    "message-id": "message_id",
-    "to": "to",
-    "network": "network",
-    "client-ref": "client_ref",
-    "account-ref": "account_ref",
-    "error-text": "error_text",
-}
-_PART_PRICES: Final = {"remaining-balance": "remaining_balance", "message-price": "message_price"}
-
-
-def _count(name: str, value: object) -> int:
-    text = value if isinstance(value, str) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if text is None or not (text.isdigit() and text.isascii() and len(text) <= 9):
-        raise InvalidFieldError(name, value, "expected a non-negative integer")
-    return int(text)
-
-
-def _part(index: int, raw: object) -> SentPart:
-    where = f"messages[{index}]"
-    if not isinstance(raw, Mapping):
-        raise InvalidFieldError(where, raw, "expected an object")
-    values: dict[str, Any] = {}
-    extra: dict[str, str] = {}
-    for name, given in raw.items():
-        field = f"{where}.{name}"
-        if isinstance(given, int) and not isinstance(given, bool):
-            given = str(given)
-        value = single_value(field, given)
-        if value is None or value in ("", "null"):
-            continue
-        if name == "status":
-            values["status"] = _count(field, value)
-        elif name in _PART_FIELDS:
-            values[_PART_FIELDS[name]] = value
-        elif name in _PART_PRICES:
-            try:
-                values[_PART_PRICES[name]] = decode_price(value)
-            except DecodeError as exc:
-                raise InvalidFieldError(field, value, str(exc)) from None
-        else:
-            extra[name] = value
-    if "status" not in values:
-        raise MissingFieldError(f"{where}.status")
-    values.setdefault("message_id", None)
-    values.setdefault("to", None)
-    if values["status"] == 0 and not values["message_id"]:
-        raise MissingFieldError(f"{where}.message-id")
-    return SentPart(**values, extra=extra)
+_PART: Final = Table(
+    FieldSpec("status", "status_code", required=True, decode=decode_count),
+    FieldSpec("message-id", "message_id"),
+    FieldSpec("to", "to"),
+    FieldSpec("remaining-balance", "remaining_balance", decode=decode_amount),
+    FieldSpec("message-price", "message_price", decode=decode_price),
+    FieldSpec("network", "network"),
+    FieldSpec("client-ref", "client_ref"),
+    FieldSpec("account-ref", "account_ref"),
+    FieldSpec("error-text", "error_text"),
+    json_extra=True,
+)
+FIELDS: Final = Table(
+    FieldSpec("message-count", "message_count", required=True, decode=decode_count),
+    FieldSpec("messages", "messages", required=True, nested=Nested(_PART, SentPart, many=True)),
+    json_extra=True,
+)
+"""The send response's fields; ``messages`` holds one row of ``_PART`` per part."""
 
 
 def parse_send_response(
@@ -175,25 +147,21 @@ def parse_send_response(
 
     Raises:
         DlrError: the body is not valid JSON, lacks ``message-count`` or
-            ``messages``, or ``message-count`` disagrees with the parts.
+            ``messages``, ``message-count`` disagrees with the parts, or a
+            part accepted for sending has no ``message-id``.
     """
     data = body if isinstance(body, Mapping) else decode_json_value(body, limits=limits)
     if not isinstance(data, Mapping):
         raise MalformedPayloadError(
             f"send response must be a JSON object, got {type(data).__name__}", value=body
         )
-    if "message-count" not in data:
-        raise MissingFieldError("message-count")
-    count = _count("message-count", data["message-count"])
-    messages = data.get("messages")
-    if messages is None:
-        raise MissingFieldError("messages")
-    if not isinstance(messages, (list, tuple)):
-        raise InvalidFieldError("messages", messages, "expected an array")
-    if count != len(messages):
+    values, raw, extra = FIELDS.read(data, limits)
+    messages: tuple[SentPart, ...] = values["messages"]
+    if values["message_count"] != len(messages):
         raise InvalidFieldError(
-            "message-count", data["message-count"], f"but the response lists {len(messages)} parts"
+            "message-count", raw["message-count"], f"but the response lists {len(messages)} parts"
         )
-    return SendResponse(
-        message_count=count, messages=tuple(_part(i, m) for i, m in enumerate(messages))
-    )
+    for index, part in enumerate(messages):
+        if part.is_sent and not part.message_id:
+            raise MissingFieldError(f"messages[{index}].message-id")
+    return SendResponse(**values, extra=extra or {})

@@ -19,8 +19,9 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Final
 
-from ._errors import DlrError, SignatureError, quote
-from ._fields import single_value
+from ._codecs import unix_seconds_or_none
+from ._errors import DlrError, InvalidFieldError, SignatureError, SignatureFailure, quote
+from ._table import single_value
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -86,8 +87,12 @@ def signing_string(fields: Mapping[str, str | list[str]]) -> str:
     '&a=alphabet&b=x_1_y'
 
     Raises:
-        DlrError: a value is not a string, or a field is repeated.
+        DlrError: a name is not a string, a value is not a string, or a field
+            is repeated.
     """
+    for name in fields:
+        if not isinstance(name, str):
+            raise InvalidFieldError(repr(name), name, "field names must be strings")
     parts = []
     for name in sorted(fields):
         if name == "sig":
@@ -145,9 +150,9 @@ def verify_signature(
     refused. Only requests with a valid signature are recorded.
 
     Raises:
-        SignatureError: with ``.reason`` ``"missing"`` (no ``sig``),
-            ``"malformed"`` (a field that cannot be signed), ``"mismatch"``,
-            ``"no-timestamp"``, ``"expired"``, ``"future"`` or ``"replayed"``.
+        SignatureError: its ``.reason``, a :class:`~dlrkit.SignatureFailure`,
+            says what failed (``MISSING``, ``MALFORMED``, ``MISMATCH``,
+            ``NO_TIMESTAMP``, ``EXPIRED``, ``FUTURE`` or ``REPLAYED``).
         ValueError: a programming error: an empty secret, an unknown method,
             a naive *now*, or a *nonce_cache* that expires entries too early.
     """
@@ -168,14 +173,19 @@ def verify_signature(
         text.encode("utf-8")  # a lone surrogate cannot be signed
     except (DlrError, UnicodeEncodeError) as exc:
         raise SignatureError(
-            f"request cannot be signature-checked: {exc}", reason="malformed"
+            f"request cannot be signature-checked: {exc}", reason=SignatureFailure.MALFORMED
         ) from None
     if not sig:
-        raise SignatureError("request has no 'sig' field", reason="missing", field="sig")
+        raise SignatureError(
+            "request has no 'sig' field", reason=SignatureFailure.MISSING, field="sig"
+        )
     given = sig.lower()
     if not (given.isascii() and hmac.compare_digest(_digest(text, key, chosen), given)):
         raise SignatureError(
-            _mismatch_message(text, key, chosen, given), reason="mismatch", field="sig", value=sig
+            _mismatch_message(text, key, chosen, given),
+            reason=SignatureFailure.MISMATCH,
+            field="sig",
+            value=sig,
         )
     timestamp = _single(fields, "timestamp")
     if max_age is not None:
@@ -186,7 +196,7 @@ def verify_signature(
             raise SignatureError(
                 f"request with nonce {quote(nonce)} and timestamp {quote(timestamp)} was "
                 "already accepted once",
-                reason="replayed",
+                reason=SignatureFailure.REPLAYED,
                 field="nonce",
                 value=nonce,
             )
@@ -213,26 +223,27 @@ def _mismatch_message(text: str, key: bytes, tried: SignatureMethod, given: str)
 
 
 def _check_window(timestamp: str | None, max_age: timedelta, now: datetime) -> None:
-    if timestamp is None or not (timestamp.isdigit() and timestamp.isascii()):
+    seconds = None if timestamp is None else unix_seconds_or_none(timestamp)
+    if seconds is None:
         raise SignatureError(
             f"signed request needs 'timestamp' in unix seconds, got {quote(timestamp)}",
-            reason="no-timestamp",
+            reason=SignatureFailure.NO_TIMESTAMP,
             field="timestamp",
             value=timestamp,
         )
-    age = now.timestamp() - int(timestamp)
+    age = now.timestamp() - seconds
     limit = max_age.total_seconds()
     if age > limit:
         raise SignatureError(
             f"signed request is {age:.0f}s old, over the {limit:.0f}s allowed",
-            reason="expired",
+            reason=SignatureFailure.EXPIRED,
             field="timestamp",
             value=timestamp,
         )
     if -age > limit:
         raise SignatureError(
             f"signed request is dated {-age:.0f}s in the future, over the {limit:.0f}s allowed",
-            reason="future",
+            reason=SignatureFailure.FUTURE,
             field="timestamp",
             value=timestamp,
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._parse import parse_request
 from .._receipt import DeliveryReceipt
+from .._request import parse_request
 
 __all__ = ["receipt_from_request"]
 
@@ -14,7 +14,7 @@ def receipt_from_request(request: Any = None, **options: Any) -> DeliveryReceipt
     """Parse the webhook request Flask is handling (or *request*, a Werkzeug request).
 
     *options* go to :func:`dlrkit.parse_request`: ``secret=``,
-    ``signature_method=``, ``strict=``, ``max_size=``, ...
+    ``signature_method=``, ``strict=``, ``limits=``, ...
     """
     if request is None:
         from flask import request as current  # imported only when used

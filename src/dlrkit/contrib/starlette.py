@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._parse import parse_request
 from .._receipt import DeliveryReceipt
+from .._request import parse_request
 
 __all__ = ["receipt_from_request"]
 

@@ -5,7 +5,8 @@
   library's sqlite3 in WAL mode, one transaction per change.
 - :class:`PostgresStore` (extra ``dlrkit[postgres]``): several machines.
 
-Any object with the methods of :class:`Store` works.
+Any object with the methods of :class:`Store` works; it keeps
+:class:`MessageRecord` objects.
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import Store, StoreTransaction
 from ._memory import MemoryStore
+from ._record import MessageRecord
 from ._sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
 
-__all__ = ["MemoryStore", "PostgresStore", "SQLiteStore", "Store", "StoreTransaction"]
+__all__ = [
+    "MemoryStore",
+    "MessageRecord",
+    "PostgresStore",
+    "SQLiteStore",
+    "Store",
+    "StoreTransaction",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from .._concat import MessageRecord
 from .._receipt import DeliveryReceipt
+from ._record import MessageRecord
 
 __all__ = ["Store", "StoreTransaction"]
 

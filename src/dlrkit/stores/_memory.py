@@ -7,8 +7,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import count
 
-from .._concat import MessageRecord
 from .._receipt import DeliveryReceipt
+from ._record import MessageRecord
 
 __all__ = ["MemoryStore"]
 

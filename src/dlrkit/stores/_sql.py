@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, closing
 from typing import Any, ClassVar, Final
 
-from .._concat import MessageRecord
 from .._receipt import DeliveryReceipt
+from ._record import MessageRecord
 
 __all__ = ["SCHEMA", "SQLStore", "SQLTransaction", "orphan_json"]
 

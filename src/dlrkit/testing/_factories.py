@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
-from .._fields import FIELDS
+from .._fields import FIELDS, WIRE_NAMES
 from .._parse import parse
 from .._receipt import DeliveryReceipt
 from .._signature import SignatureMethod, sign
@@ -31,7 +31,7 @@ DEFAULT_FIELDS: Final[Mapping[str, str]] = {
     "err-code": "0",
     "message-timestamp": "2018-10-25 12:10:29",
 }
-_WIRE_NAME: Final = {spec.attr: wire for wire, spec in FIELDS.items()}
+_WIRE_NAME: Final = WIRE_NAMES
 
 
 def _wire_fields(overrides: Mapping[str, Any]) -> dict[str, str]:
@@ -50,7 +50,7 @@ def _wire_fields(overrides: Mapping[str, Any]) -> dict[str, str]:
             # A wire string, kept as given ("000", an odd scts, ...); DlrStatus too.
             fields[wire] = str.__str__(value)
         else:
-            fields[wire] = FIELDS[wire].encode(value)
+            fields[wire] = FIELDS.specs[wire].encode(value)
     return fields
 
 

@@ -27,9 +27,11 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 
 from .._codes import ErrorCode
-from .._fields import FIELDS
+from .._concat import MessageState, Tracker
+from .._fields import FIELDS, WIRE_NAMES
 from .._parse import parse
 from .._receipt import DeliveryReceipt
+from .._send import parse_send_response
 from .._signature import SignatureMethod, sign
 from .._status import DlrStatus
 from ._factories import ENCODINGS, Encoding
@@ -38,6 +40,7 @@ __all__ = [
     "SECRET",
     "SIGNATURE_METHOD",
     "malformed_payloads",
+    "message_states",
     "message_statuses",
     "multipart_messages",
     "receipt_sequences",
@@ -54,7 +57,7 @@ SECRET: Final = "dlrkit-testing-secret"
 SIGNATURE_METHOD: Final = SignatureMethod.SHA256
 """The method that signed receipts from these strategies are signed with."""
 
-_WIRE_NAME: Final = {spec.attr: wire for wire, spec in FIELDS.items()}
+_WIRE_NAME: Final = WIRE_NAMES
 
 # Text a wire encoding can carry: no surrogates.
 _text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
@@ -93,13 +96,13 @@ _OPTIONAL: Final[Mapping[str, st.SearchStrategy[str]]] = {
     "api-key": _nonempty,
 }
 _SIGNING: Final = ("timestamp", "nonce", "sig")
-_extra_names = _text.filter(lambda s: s not in FIELDS and s != "")
+_extra_names = _text.filter(lambda s: s not in FIELDS.specs and s != "")
 
 
 def _as_wire(attr: str, value: Any) -> str:
     if isinstance(value, str):
         return str.__str__(value)
-    return FIELDS[_WIRE_NAME[attr]].encode(value)
+    return FIELDS.specs[_WIRE_NAME[attr]].encode(value)
 
 
 def _wire_writer(attr: str) -> Callable[[Any], str | None]:
@@ -380,6 +383,24 @@ def receipt_sequences(
     return multipart_messages(parts=parts, complete=complete).map(lambda pair: pair[1])
 
 
+def message_states(
+    *, parts: st.SearchStrategy[int] | None = None, complete: bool | None = None
+) -> st.SearchStrategy[MessageState]:
+    """The :class:`~dlrkit.MessageState` a tracker reaches from :func:`multipart_messages`."""
+    return multipart_messages(parts=parts, complete=complete).map(_tracked)
+
+
+def _tracked(message: tuple[bytes, list[DeliveryReceipt]]) -> MessageState:
+    response, receipts = message
+    tracker = Tracker()
+    key = tracker.expect(parse_send_response(response))
+    for receipt in receipts:
+        tracker.add(receipt)
+    state = tracker.get(key)
+    assert state is not None
+    return state
+
+
 _SMPP_STATS: Final = [
     "DELIVRD",
     "EXPIRED",
@@ -397,7 +418,11 @@ _SMPP_STATS: Final = [
 def _smpp_text(draw: st.DrawFn) -> str:
     def date() -> str:
         stamp = draw(_datetimes)
-        return stamp.strftime(draw(st.sampled_from(["%y%m%d%H%M", "%y%m%d%H%M%S"])))
+        form = draw(st.sampled_from(["%y%m%d%H%M", "%y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d%H%M%S"]))
+        if draw(st.integers(0, 4)) == 0:  # SMPP absolute time: tenths, quarter hours, sign
+            quarters = draw(st.integers(0, 48))
+            return stamp.strftime("%y%m%d%H%M%S") + f"0{quarters:02d}" + draw(st.sampled_from("+-"))
+        return stamp.strftime(form)
 
     parts = {
         "id": draw(
@@ -411,34 +436,46 @@ def _smpp_text(draw: st.DrawFn) -> str:
         "submit date": date(),
         "done date": date(),
         "stat": draw(st.sampled_from(_SMPP_STATS)),
-        "err": f"{draw(st.integers(0, 999)):0{draw(st.sampled_from([3, 4]))}d}",
+        "err": draw(
+            st.one_of(
+                st.integers(0, 999).map(lambda n: f"{n:03d}"),
+                st.integers(0, 9999).map(lambda n: f"{n:04d}"),
+                st.sampled_from(["21b", "0x1"]),  # not numeric: kept as text
+            )
+        ),
+        # Printable ASCII without ":", so that it cannot spell another key.
+        "text": draw(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20))
+        .replace(":", ";")
+        .strip(),
     }
     keys = [k for k in parts if k in ("id", "stat") or draw(st.booleans())]
-    keys = draw(st.permutations(keys))
+    keys = draw(st.permutations(keys))  # text: may come anywhere
     text = " ".join(f"{draw(st.sampled_from([k, k.upper()]))}:{parts[k]}" for k in keys)
-    if draw(st.booleans()):
-        text += " text:" + draw(
-            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20)
-        )
-    return text
+    return text + draw(st.sampled_from(["", "", "\x00"]))  # message_payload's NUL
 
 
 def smpp_receipt_texts() -> st.SearchStrategy[str]:
-    """SMPP receipt texts as vendors send them: any key order and case, optional
-    ``sub``/``dlvrd``/dates/``err``/``text``, 3- or 4-digit ``err``, 10- or 12-digit dates."""
+    """SMPP receipt texts as vendors send them.
+
+    Keys in any order (``text:`` too) and case; ``sub``, ``dlvrd``, the dates,
+    ``err`` and ``text`` optional; 3- or 4-digit or non-numeric ``err``; dates
+    of 10, 12 or 14 digits or in the SMPP absolute time format; sometimes a
+    trailing NUL.
+    """
     return _smpp_text()
 
 
 @st.composite
-def _message_status(draw: st.DrawFn) -> dict[str, Any]:
+def _message_status(draw: st.DrawFn, failed: bool | None) -> dict[str, Any]:
+    words = ["submitted", "delivered", "rejected", "undeliverable", "read"]
+    if failed is not None:
+        words = ["rejected", "undeliverable"] if failed else ["submitted", "delivered", "read"]
     body: dict[str, Any] = {
         "message_uuid": str(draw(st.uuids())),
         "to": draw(_msisdns),
         "from": draw(_msisdns),
         "timestamp": draw(_datetimes).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "status": draw(
-            st.sampled_from(["submitted", "delivered", "rejected", "undeliverable", "read"])
-        ),
+        "status": draw(st.sampled_from(words)),
         "channel": draw(st.sampled_from(["sms", "whatsapp", "mms"])),
     }
     if draw(st.booleans()):
@@ -457,15 +494,22 @@ def _message_status(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-def message_statuses() -> st.SearchStrategy[bytes]:
-    """JSON bodies of Messages API status webhooks."""
-    return _message_status().map(lambda b: json.dumps(b).encode())
+def message_statuses(*, failed: bool | None = None) -> st.SearchStrategy[bytes]:
+    """JSON bodies of Messages API status webhooks.
+
+    *failed*: True gives only ``rejected``/``undeliverable`` statuses (which
+    carry an ``error`` object), False only the others, None either.
+    """
+    return _message_status(failed).map(lambda b: json.dumps(b).encode())
 
 
 @st.composite
 def _report_record(draw: st.DrawFn) -> dict[str, str]:
+    # "" is a message still in flight; "read" a WhatsApp row of the same export.
     status = draw(
-        st.sampled_from(["delivered", "failed", "rejected", "expired", "accepted", "DELIVERED"])
+        st.sampled_from(
+            ["delivered", "failed", "rejected", "expired", "accepted", "DELIVERED", "", "read"]
+        )
     )
     received = draw(_datetimes)
     row = {
@@ -479,17 +523,23 @@ def _report_record(draw: st.DrawFn) -> dict[str, str]:
         "network_name": "Some Network",
         "country": draw(st.sampled_from(["GB", "DE", "US"])),
         "date_received": received.strftime("%Y-%m-%dT%H:%M:%S+0000"),
-        "date_finalized": draw(st.sampled_from(["", received.strftime("%Y-%m-%dT%H:%M:%S+0000")])),
+        "date_finalized": ""
+        if not status
+        else draw(st.sampled_from(["", received.strftime("%Y-%m-%dT%H:%M:%S+0000")])),
         "latency": str(draw(st.integers(0, 10**6))),
         "status": status,
         "error_code": "0" if status.lower() == "delivered" else draw(_err_codes),
         "error_code_description": "",
         "currency": "EUR",
-        "total_price": format(draw(_prices), "f"),
+        "total_price": format(draw(_prices), "f") if status else "",
     }
     return row
 
 
 def report_records() -> st.SearchStrategy[dict[str, str]]:
-    """Reports API SMS records as CSV rows (``csv.DictReader`` dicts)."""
+    """Reports API SMS records as CSV rows (``csv.DictReader`` dicts).
+
+    Some are for messages still in flight (empty status, date and price
+    cells) or for other channels (``read``).
+    """
     return _report_record()

@@ -1,0 +1,119 @@
+"""Query strings and ``application/x-www-form-urlencoded`` bodies, to a ``str -> str`` mapping."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+from urllib.parse import unquote, unquote_to_bytes
+
+from ._errors import InvalidFieldError, MalformedPayloadError, quote
+from ._limits import DEFAULT_LIMITS, Limits
+from ._payload import charset_codec, payload_text
+from ._table import too_many_fields
+
+__all__ = ["decode_query", "url_query_fields"]
+
+
+def decode_query(
+    query: str | bytes, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMITS
+) -> dict[str, str]:
+    """Decode a query string or form body into a ``str -> str`` mapping.
+
+    Splits on ``&``, turns ``+`` into spaces and undoes percent-escapes
+    exactly as :func:`urllib.parse.parse_qsl` with ``keep_blank_values=True``
+    does, but refuses what ``parse_qsl`` would silently mangle: bytes or
+    escapes that are not valid in *charset*, and repeated keys. A receipt
+    never repeats a key; a request that does is either broken or an attempt
+    to make the signature check and the parser see different values.
+
+    *charset* is one of the UTF-8 family (the default), US-ASCII, ISO-8859-1
+    or windows-1252; any other is refused with a ``DlrError`` (HTTP 415).
+    """
+    codec = charset_codec(charset)
+    return _decode_pairs(payload_text(query, codec, limits), codec, limits)
+
+
+def url_query_fields(query: str | bytes, limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
+    """:func:`decode_query` for a URL's query part, which may come with its ``?``.
+
+    decode_query() itself stays exactly urllib's, where "?" would be part of
+    the first name.
+    """
+    text = payload_text(query, "utf-8", limits)
+    return _decode_pairs(text[1:] if text.startswith("?") else text, "utf-8", limits)
+
+
+def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
+    if "\x00" in text:
+        raise MalformedPayloadError("payload contains a NUL character", value=text)
+    longest = limits.max_value_length
+    if charset == "utf-8" and len(text) <= longest:  # else a value could be too long
+        flat = _decode_flat(text)
+        if flat is not None and len(flat) <= limits.max_fields:
+            return flat
+    # Piece by piece: anything _decode_flat declines, and the errors.
+    long_text = len(text) > longest  # else no piece of it can be too long
+    fields: dict[str, str] = {}
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        try:
+            if "+" in name or "%" in name:
+                name = _unquote_plus(name, charset)
+                if "\x00" in name:
+                    raise InvalidFieldError(name, value, "the name contains a NUL character")
+            if "+" in value or "%" in value:
+                value = _unquote_plus(value, charset)
+                if "\x00" in value:
+                    raise InvalidFieldError(name, value, "contains a NUL character")
+        except UnicodeDecodeError:
+            raise MalformedPayloadError(
+                f"percent-escapes in {quote(piece)} are not valid {charset}", value=piece
+            ) from None
+        # Decoding never lengthens: a short piece has a short name and value.
+        if long_text and len(piece) > longest and (len(value) > longest or len(name) > longest):
+            raise InvalidFieldError(name, value, f"longer than {longest} characters")
+        if name in fields:
+            raise InvalidFieldError(name, [fields[name], value], "field is repeated")
+        fields[name] = value
+    if len(fields) > limits.max_fields:  # the loop's work is bounded by max_size
+        raise too_many_fields(limits)
+    return fields
+
+
+# Every piece "name=value", with one "=" and a name.
+_FLAT_PAIRS: Final = re.compile(r"[^&=]+=[^&=]*(?:&[^&=]+=[^&=]*)*")
+
+
+def _decode_flat(text: str) -> dict[str, str] | None:
+    """A receipt's usual query in a few C-level passes, or None for the loop to do.
+
+    When no escape decodes to "&" or "=", decoding the whole text at once
+    gives what decoding each name and value does (in UTF-8 a separator byte
+    is never inside a character, so a bad escape is bad either way). None for
+    other shapes, bad escapes, an escaped NUL and repeated names.
+    """
+    if "%26" in text or "%3D" in text or "%3d" in text or not _FLAT_PAIRS.fullmatch(text):
+        return None
+    try:
+        decoded = _unquote_plus(text, "utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in decoded:
+        return None
+    parts = decoded.replace("=", "&").split("&")  # name, value, name, value, ...
+    pairs = iter(parts)
+    fields = dict(zip(pairs, pairs, strict=False))
+    return fields if 2 * len(fields) == len(parts) else None
+
+
+def _unquote_plus(text: str, charset: str) -> str:
+    # urllib.parse.unquote_plus with errors="strict", minus its per-character
+    # regex for the common all-ASCII case.
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii():
+        return unquote_to_bytes(text.encode("ascii")).decode(charset)
+    return unquote(text, charset, "strict")
