@@ -1,10 +1,13 @@
 """Fuzz every dlrkit parser with generated and mutated inputs.
 
 Every input is driven through every target: parse_query, parse_form,
-parse_json, parse_request (GET and POST, with and without a content type),
-parse_send_response, verify_signature (on a multi-valued mapping made from
-the input), parse_smpp_receipt and parse_message_status. Pass means no
-exception other than ``DlrError`` escapes, for any input. A failing input is
+parse_json, parse_request (GET and POST, with and without a content type, and
+with a charset taken from the input), parse_send_response, verify_signature
+(on a multi-valued mapping made from the input), the SMPP receipt parser (as
+text and as UCS-2, with its TLVs), the Messages API and Reports API parsers,
+the mapping parsers on what ``json.loads`` makes of the input (real ints,
+floats and nesting), and the report's line counter. Pass means no exception
+other than ``DlrError`` escapes, for any input. A failing input is
 written to ``fuzz/crashes/`` and the run stops with exit status 1.
 
 Two engines:
@@ -21,7 +24,9 @@ Two engines:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import json
 import random
 import sys
 import time
@@ -79,22 +84,97 @@ TOKENS = [
     b"text:",
     b"delivered",
     b"9" * 20,
+    b"9" * 5000,
+    "²".encode(),
+    "١٢".encode(),
+    "\uff11".encode(),
+    b"1_000",
+    b"-1000",
+    b"1E+999999999",
+    b"1e-999999999",
+    b"0001-01-01T00:00:00+05:00",
+    b"9999-12-31T23:59:59-05:00",
+    b"2020-06-30T23:59:60Z",
+    b"+0000",
+    b"+24:00",
+    b"180711070003912+",
+    b"20110314181534",
+    b"201506201641",
+    b"charset=rot13",
+    b"charset=utf-7",
+    b"charset=unicode_escape",
+    b"charset=hex",
+    b"charset=zlib",
+    b"+2FY-",
+    b"\\ud800",
+    b"\x00\x00",
+    b"\xfe\xff",
+    b"network_code",
+    b"usage",
+    b"total_price",
+    b"date_received",
+    b'"message_id","status"',
 ]
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, ord("%"), ord("&"), ord("="), ord('"'), ord("\\")]
 
 
 def targets() -> list[tuple[str, Callable[[bytes], object]]]:
     import dlrkit
+    from dlrkit._report import Report
+    from dlrkit.messages_api import parse_message_status
+    from dlrkit.reports_api import parse_report_record
+    from dlrkit.smpp import parse_smpp_receipt
+    from dlrkit.wire import decode_fields
 
     def request(method: str, content_type: str | None) -> Callable[[bytes], object]:
         return lambda data: dlrkit.parse_request(
             method=method, content_type=content_type, query=data, body=data
         )
 
+    def charset_request(data: bytes) -> object:
+        # The content type's charset parameter is attacker-chosen too.
+        charset = data[:24].decode("latin-1")
+        return dlrkit.parse_request(
+            method="POST",
+            content_type=f"application/x-www-form-urlencoded; charset={charset}",
+            body=data[24:],
+        )
+
     def signature(data: bytes) -> object:
         # A framework's multi-valued mapping, as verify_signature receives it.
         fields = parse_qs(data.decode("utf-8", "replace"), keep_blank_values=True)
         return dlrkit.verify_signature(fields, "secret", "sha256", max_age=None)
+
+    def smpp_with_tlvs(data: bytes) -> object:
+        return parse_smpp_receipt(
+            data[3:],
+            receipted_message_id=data[:3].decode("latin-1"),
+            network_error_code=data[:3],
+            data_coding=data[0] if data else None,
+        )
+
+    def decoded_mappings(data: bytes) -> object:
+        # What a caller's json.loads gives: real ints (any size), floats, nesting.
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            return None  # not JSON for json.loads: nothing for dlrkit to do
+        if isinstance(value, dict):
+            for parser in (
+                dlrkit.parse,
+                decode_fields,
+                dlrkit.parse_send_response,
+                parse_message_status,
+                parse_report_record,
+            ):
+                with contextlib.suppress(dlrkit.DlrError):
+                    parser(value)
+        return None
+
+    def report_lines(data: bytes) -> object:
+        report = Report()
+        report.add_lines(data.decode("utf-8", "replace").splitlines())
+        return report.to_json()
 
     return [
         ("parse_query", dlrkit.parse_query),
@@ -106,8 +186,13 @@ def targets() -> list[tuple[str, Callable[[bytes], object]]]:
         ("parse_request POST sniffed", request("POST", None)),
         ("parse_send_response", dlrkit.parse_send_response),
         ("verify_signature", signature),
-        ("parse_smpp_receipt", dlrkit.parse_smpp_receipt),
-        ("parse_message_status", dlrkit.parse_message_status),
+        ("parse_request POST charset", charset_request),
+        ("parse_smpp_receipt", parse_smpp_receipt),
+        ("parse_smpp_receipt TLVs", smpp_with_tlvs),
+        ("parse_message_status", parse_message_status),
+        ("parse_report_record", parse_report_record),
+        ("mappings from json.loads", decoded_mappings),
+        ("report lines", report_lines),
     ]
 
 
