@@ -33,6 +33,8 @@ from dlrkit import (
 from dlrkit.testing import make_dlr
 from dlrkit.testing import strategies as dlr_st
 
+from .pg_server import reset_dlrkit_tables
+
 UTC = timezone.utc
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -209,7 +211,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
         from dlrkit.stores import PostgresStore
 
         first = PostgresStore(dsn)
-        first._conn.execute("TRUNCATE dlrkit_messages, dlrkit_parts, dlrkit_orphans")
+        reset_dlrkit_tables(dsn)
         stores.append(first)
 
         def factory() -> Any:
