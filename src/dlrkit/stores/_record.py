@@ -11,19 +11,19 @@ remaining ties are broken by the receipt's wire text.
 from __future__ import annotations
 
 import json
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, MutableMapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from .._codecs import decode_datetime, decode_price
-from .._parse import parse
+from .._parse import receipt as trusted_receipt
 from .._receipt import DeliveryReceipt
 from .._status import DlrStatus
 
-__all__ = ["FINAL_BADNESS", "MessageRecord", "is_complete"]
+__all__ = ["FINAL_BADNESS", "MessageRecord", "WireMemo", "is_complete", "load_receipt"]
 
 UTC: Final = timezone.utc
 
@@ -47,6 +47,23 @@ _ORDER: Final[Mapping[DlrStatus, tuple[int, int, int]]] = {
     **{status: (0, 0, rank) for status, rank in _INTERIM_RANK.items()},
 }
 _NO_TIME: Final = datetime.min.replace(tzinfo=UTC)
+_new_record: Final = object.__new__
+
+WireMemo = MutableMapping[int, "tuple[DeliveryReceipt, dict[str, str]]"]
+"""id(receipt) -> (the receipt, its wire fields), for receipts loaded from a
+store: saving them again reuses the fields instead of rebuilding them (the
+receipt is held, so its id is not reused while the memo lives)."""
+
+
+def load_receipt(wire: Mapping[str, Any]) -> DeliveryReceipt:
+    """A receipt a store wrote, read back.
+
+    Stored receipts are dlrkit's own data: each passed the limits it was
+    parsed with once, and those may have been wider than the defaults. So it
+    is read without the hostile-input limits (the field codecs still run);
+    what was accepted once loads again.
+    """
+    return trusted_receipt(wire)
 
 
 def _wins(new: DeliveryReceipt, current: DeliveryReceipt) -> bool:
@@ -95,6 +112,24 @@ class MessageRecord:
         """True when every part has a final receipt (or was expired for silence)."""
         return is_complete(self.parts, self.expired)
 
+    def copy(self) -> MessageRecord:
+        """A copy that can be changed without changing this record.
+
+        ``prices`` is shared: it is set once, by ``Tracker.expect``.
+        """
+        # Attribute by attribute rather than through __init__: a third
+        # cheaper, and the memory store copies a record for every receipt.
+        copy = _new_record(MessageRecord)
+        copy.key = self.key
+        copy.parts = self.parts.copy()
+        copy.prices = self.prices
+        copy.created = self.created
+        copy.updated = self.updated
+        copy.expired = self.expired.copy() if self.expired else {}
+        copy.first_at = self.first_at
+        copy.last_at = self.last_at
+        return copy
+
     def apply(self, receipt: DeliveryReceipt, now: float) -> bool:
         """Merge one receipt of one of this message's parts; True if it changed anything."""
         mid = receipt.message_id
@@ -118,11 +153,12 @@ class MessageRecord:
             self.updated = now
         return changed
 
-    def to_json(self) -> str:
+    def to_json(self, memo: WireMemo | None = None) -> str:
+        """The record as JSON text; *memo* holds the wire fields of receipts already known."""
         return json.dumps(
             {
                 "key": self.key,
-                "parts": {m: (r.to_wire() if r else None) for m, r in self.parts.items()},
+                "parts": {m: _wire(r, memo) for m, r in self.parts.items()},
                 "prices": {m: (str(p) if p is not None else None) for m, p in self.prices.items()},
                 "created": self.created,
                 "updated": self.updated,
@@ -134,11 +170,20 @@ class MessageRecord:
         )
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> MessageRecord:
+    def from_json(cls, text: str | bytes, memo: WireMemo | None = None) -> MessageRecord:
+        """A record from :meth:`to_json`'s text; *memo* learns the receipts' wire fields."""
         data = json.loads(text)
+        parts: dict[str, DeliveryReceipt | None] = {}
+        for mid, wire in data["parts"].items():
+            if wire is None:
+                parts[mid] = None
+                continue
+            receipt = parts[mid] = load_receipt(wire)
+            if memo is not None:
+                memo[id(receipt)] = (receipt, wire)
         return cls(
             key=data["key"],
-            parts={m: (parse(w) if w else None) for m, w in data["parts"].items()},
+            parts=parts,
             prices={
                 m: (decode_price(p) if p is not None else None) for m, p in data["prices"].items()
             },
@@ -148,3 +193,13 @@ class MessageRecord:
             first_at=decode_datetime(data["first_at"]) if data["first_at"] else None,
             last_at=decode_datetime(data["last_at"]) if data["last_at"] else None,
         )
+
+
+def _wire(receipt: DeliveryReceipt | None, memo: WireMemo | None) -> dict[str, str] | None:
+    if receipt is None:
+        return None
+    if memo is not None:
+        known = memo.get(id(receipt))
+        if known is not None and known[0] is receipt:
+            return known[1]
+    return receipt.to_wire()

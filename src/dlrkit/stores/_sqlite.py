@@ -5,18 +5,46 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, ClassVar, Final
 
-from .._parse import parse
 from .._receipt import DeliveryReceipt
-from ._sql import SCHEMA, SQLStore, SQLTransaction
+from ._sql import SQLStore, SQLTransaction, orphan_receipt
 
 __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class _SQLiteTransaction(SQLTransaction):
+    def lock(self, message_ids: Sequence[str]) -> None:
+        pass  # BEGIN IMMEDIATE already holds the database's write lock
+
+    def in_list(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
+
+    def take_orphans(
+        self, message_ids: Sequence[str], expired_before: float
+    ) -> list[DeliveryReceipt]:
+        condition, values = self.in_list("message_id", message_ids)
+        rows = self._execute(
+            f"SELECT receipt, received FROM dlrkit_orphans WHERE {condition} ORDER BY id",
+            (values,),
+        ).fetchall()
+        if not rows:
+            return []
+        self._execute(f"DELETE FROM dlrkit_orphans WHERE {condition}", (values,))
+        return [orphan_receipt(text) for text, received in rows if received >= expired_before]
+
+    def prune_messages(self, updated_before: float, limit: int) -> int:
+        # Under the write lock, the two deletes see the same messages.
+        doomed = "SELECT key FROM dlrkit_messages WHERE updated < ? ORDER BY key LIMIT ?"
+        self._execute(f"DELETE FROM dlrkit_parts WHERE key IN ({doomed})", (updated_before, limit))
+        return int(
+            self._execute(
+                f"DELETE FROM dlrkit_messages WHERE key IN ({doomed})", (updated_before, limit)
+            ).rowcount
+        )
 
 
 class SQLiteStore(SQLStore):
@@ -26,13 +54,26 @@ class SQLiteStore(SQLStore):
     a queue consumer): every change is one ``BEGIN IMMEDIATE`` transaction,
     so writers are serialised and no update is lost; a receipt is
     acknowledged only after its transaction committed. The database runs in
-    WAL mode so readers never block writers. ``synchronous="FULL"`` (the
-    default) makes each commit durable against power loss as well as a
+    WAL mode, and reads (``Tracker.get``, ``pending``) run outside any write
+    transaction, so readers never wait for writers. ``synchronous="FULL"``
+    (the default) makes each commit durable against power loss as well as a
     killed process; ``"NORMAL"`` is faster and still loses nothing when only
     the process dies.
 
+    Opening a store reads the schema catalog and creates only what is
+    missing (see :meth:`create_schema`); with ``create_schema=False`` a
+    missing table is an error instead.
+
     One store object may be shared by threads; each process opens its own.
     """
+
+    _transaction_class = _SQLiteTransaction
+    _begin_sql = "BEGIN IMMEDIATE"
+    _ddl: ClassVar[dict[str, str]] = {
+        "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "bigint": "INTEGER",
+    }
+    _catalog_sql = "SELECT name FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))"
 
     def __init__(
         self,
@@ -40,51 +81,17 @@ class SQLiteStore(SQLStore):
         *,
         timeout: float = 30.0,
         synchronous: str = "FULL",
+        create_schema: bool = True,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
+        super().__init__()
         self.path = os.fspath(path)
-        self._lock = threading.RLock()
-        # isolation_level=None: transactions are begun explicitly below.
+        # isolation_level=None: transactions are begun explicitly.
         self._conn = sqlite3.connect(
             self.path, timeout=timeout, isolation_level=None, check_same_thread=False
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._conn.execute("PRAGMA journal_mode=WAL")  # once per database file
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        with self.transaction():
-            for statement in SCHEMA:
-                self._conn.execute(statement.format(serial="INTEGER"))
-
-    @contextmanager
-    def transaction(self) -> Iterator[_SQLiteTransaction]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield _SQLiteTransaction(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-class _SQLiteTransaction(SQLTransaction):
-    def lock(self, message_ids: Sequence[str]) -> None:
-        pass  # BEGIN IMMEDIATE already holds the database's write lock
-
-    def take_orphans(
-        self, message_ids: Sequence[str], expired_before: float
-    ) -> list[DeliveryReceipt]:
-        marks = ", ".join("?" * len(message_ids))
-        rows = self._conn.execute(
-            f"SELECT receipt, received FROM dlrkit_orphans WHERE message_id IN ({marks}) "
-            "ORDER BY id",
-            list(message_ids),
-        ).fetchall()
-        self._conn.execute(
-            f"DELETE FROM dlrkit_orphans WHERE message_id IN ({marks})", list(message_ids)
-        )
-        return [parse(json.loads(text)) for text, received in rows if received >= expired_before]
+        self._open_schema(create_schema)
