@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Final, TypeVar
 
@@ -225,16 +225,24 @@ class Tracker:
         self.max_orphans = max_orphans
         self.orphan_ttl = orphan_ttl
 
-    def _run(self, body: Callable[[StoreTransaction], _T]) -> _T:
-        """*body* in one transaction, run once more after a :class:`TransientError`."""
+    def _retrying(self, call: Callable[[], _T]) -> _T:
+        """*call*, made once more after a :class:`TransientError`."""
         for last in _ATTEMPTS:
             try:
-                with self.store.transaction() as tx:
-                    return body(tx)
+                return call()
             except TransientError:
                 if last:
                     raise
         raise AssertionError("unreachable")
+
+    def _run(self, body: Callable[[StoreTransaction], _T]) -> _T:
+        """*body* in one transaction, run once more after a :class:`TransientError`."""
+
+        def transact() -> _T:
+            with self.store.transaction() as tx:
+                return body(tx)
+
+        return self._retrying(transact)
 
     def expect(
         self, send_response: SendResponse, key: str | None = None, *, now: datetime | None = None
@@ -359,19 +367,13 @@ class Tracker:
 
         A read: it takes no lock that writers wait for.
         """
-        for last in _ATTEMPTS:
-            try:
-                record = self.store.read(key)
-                return _snapshot(record) if record is not None else None
-            except TransientError:
-                if last:
-                    raise
-        raise AssertionError("unreachable")
+        record = self._retrying(lambda: self.store.read(key))
+        return _snapshot(record) if record is not None else None
 
     @property
     def evicted_orphans(self) -> int:
         """How many orphans the store evicted for the bound (see the eviction rule)."""
-        return self.store.evicted_orphans()
+        return self._retrying(self.store.evicted_orphans)
 
     def expire_stale(
         self, older_than: timedelta = timedelta(hours=72), *, now: datetime | None = None
@@ -386,14 +388,14 @@ class Tracker:
         """
         moment = _now(now)
         created_before = moment - older_than.total_seconds()
-        keys = self.store.pending(created_before)
+        keys = self._retrying(lambda: self.store.pending(created_before))
         changed: list[MessageState] = []
         for start in range(0, len(keys), _EXPIRE_BATCH):
             # Which parts each message has, read without a lock: parts never
             # change once registered, so the transaction can lock them first.
             part_ids: list[str] = []
             for key in keys[start : start + _EXPIRE_BATCH]:
-                record = self.store.read(key)
+                record = self._retrying(partial(self.store.read, key))
                 if record is not None:
                     part_ids += record.parts
 
@@ -421,4 +423,5 @@ class Tracker:
 
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
         """Forget messages not updated for *older_than*, and expired orphans; returns a count."""
-        return int(self.store.prune(_now(now) - older_than.total_seconds()))
+        updated_before = _now(now) - older_than.total_seconds()
+        return int(self._retrying(lambda: self.store.prune(updated_before)))
