@@ -602,7 +602,7 @@ def test_add_many_is_one_transaction_of_a_few_statements(tmp_path: Path) -> None
         [dlr(f"m{m}{p}", "delivered") for m in range(3, 103) for p in "abc"]
         + [dlr(f"x{i}", "accepted") for i in range(2, 50)]
     )
-    assert small[0] == "BEGIN" and small[-1] == "COMMIT"
+    assert small.count("BEGIN") == 1 and small[-1] == "COMMIT"  # the read ahead, then one
     # executemany runs one prepared statement over every row: it is traced per
     # row, but it is one call from Python and no round trip in SQLite.
     assert [s for s in small if s not in ("UPDATE", "INSERT")] == [

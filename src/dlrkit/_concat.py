@@ -339,9 +339,13 @@ class Tracker:
         if not batch:
             return []
         moment = _now(now)
+        part_ids = [r.message_id for r in batch]
+        # Read ahead, outside the transaction: the SQL stores parse the
+        # records here, so that the transaction (and its locks) is short.
+        self._retrying(partial(self.store.prefetch, part_ids))
 
         def apply(tx: StoreTransaction) -> list[MessageState]:
-            records = tx.load_for_parts([r.message_id for r in batch])
+            records = tx.load_for_parts(part_ids)
             touched: dict[str, MessageRecord] = {}
             changed: dict[str, MessageRecord] = {}
             orphans = []

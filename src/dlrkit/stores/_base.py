@@ -108,6 +108,13 @@ class Store(Protocol):
         committing).
         """
 
+    def prefetch(self, message_ids: Sequence[str]) -> None:
+        """A hint: the records of these parts are about to be loaded.
+
+        A store may read (and parse) them ahead, outside any transaction, to
+        shorten the transaction that follows; or do nothing.
+        """
+
     def read(self, key: str) -> MessageRecord | None:
         """The record of a message as last committed, taking no lock that writers wait for."""
 

@@ -181,6 +181,9 @@ class MemoryStore:
 
     # -- Store ---------------------------------------------------------------------------
 
+    def prefetch(self, message_ids: Sequence[str]) -> None:
+        pass  # nothing to read ahead
+
     def read(self, key: str) -> MessageRecord | None:
         with self._lock:
             return self._records.get(key)  # stored records are never changed in place

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from typing import Any, ClassVar, Final
 
 from .._receipt import DeliveryReceipt
 from ._base import TransientError
-from ._record import MessageRecord, WireMemo, load_receipt
+from ._record import MessageRecord, ReceiptMemo, load_receipt
 from ._schema import all_objects
 
-__all__ = ["SQLStore", "SQLTransaction", "orphan_json"]
+__all__ = ["RecordCache", "SQLStore", "SQLTransaction", "orphan_json"]
 
 _EVICTED: Final = "orphans_evicted"  # the counter's name in dlrkit_counters
 
@@ -32,6 +32,52 @@ def orphan_receipt(text: str) -> DeliveryReceipt:
     return load_receipt(json.loads(text))
 
 
+class RecordCache:
+    """Parsed records by the exact text they were read from or written as.
+
+    Parsing a record is most of a receipt's work. The text in the database
+    says everything about the record, so when it is the text this process
+    parsed or wrote before, the parse can be skipped: no staleness is
+    possible. ``prefetch`` fills it outside any lock (so SQLite writers parse
+    in parallel, not one after another under the write lock). Entries are
+    templates: every load gets its own copy.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: dict[str, tuple[MessageRecord, ReceiptMemo]] = {}
+
+    def load(self, text: str, memo: ReceiptMemo) -> MessageRecord:
+        """The record of *text*, a copy of its own; *memo* learns its receipts' encodings."""
+        entry = self._entries.get(text)
+        if entry is None:
+            entry = self._parse(text)
+        template, encodings = entry
+        memo.update(encodings)
+        return template.copy()
+
+    def warm(self, text: str) -> None:
+        if text not in self._entries:
+            self._parse(text)
+
+    def remember(self, text: str, record: MessageRecord, memo: ReceiptMemo) -> None:
+        """*record* was just written as *text* (a copy is kept: the caller may change it)."""
+        encodings = {id(r): memo[id(r)] for r in record.parts.values() if r is not None}
+        self._add(text, (record.copy(), encodings))
+
+    def _parse(self, text: str) -> tuple[MessageRecord, ReceiptMemo]:
+        encodings: ReceiptMemo = {}
+        entry = (MessageRecord.from_json(text, encodings), encodings)
+        self._add(text, entry)
+        return entry
+
+    def _add(self, text: str, entry: tuple[MessageRecord, ReceiptMemo]) -> None:
+        entries = self._entries
+        entries[text] = entry
+        if len(entries) > self._size:
+            del entries[next(iter(entries))]  # the oldest
+
+
 class SQLTransaction:
     """The StoreTransaction operations both SQL stores run the same way."""
 
@@ -41,9 +87,10 @@ class SQLTransaction:
     # Appended to the SELECT of the orphans a statement deletes.
     skip_locked: ClassVar[str] = ""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, cache: RecordCache) -> None:
         self._conn = conn
-        self._memo: WireMemo = {}  # the wire fields of the receipts loaded
+        self._cache = cache
+        self._memo: ReceiptMemo = {}  # the encodings of the receipts loaded
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(sql.replace("?", self.placeholder), params)
@@ -52,9 +99,18 @@ class SQLTransaction:
         with closing(self._conn.cursor()) as cursor:
             cursor.executemany(sql.replace("?", self.placeholder), rows)
 
-    def in_list(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+    @staticmethod
+    def in_list(column: str, values: Sequence[str]) -> tuple[str, Any]:
         """A condition that *column* is one of *values*, and its one parameter."""
         raise NotImplementedError
+
+    def _record(self, text: str) -> MessageRecord:
+        return self._cache.load(text, self._memo)
+
+    def _encode(self, record: MessageRecord) -> str:
+        text = record.to_json(self._memo)
+        self._cache.remember(text, record, self._memo)
+        return text
 
     def key_for(self, message_id: str) -> str | None:
         row = self._execute(
@@ -66,7 +122,7 @@ class SQLTransaction:
         row = self._execute(
             "SELECT m.record FROM dlrkit_messages m WHERE m.key = ?" + self.lock_clause, (key,)
         ).fetchone()
-        return None if row is None else MessageRecord.from_json(row[0], self._memo)
+        return None if row is None else self._record(row[0])
 
     def load_for_part(self, message_id: str) -> MessageRecord | None:
         self.lock((message_id,))
@@ -75,7 +131,7 @@ class SQLTransaction:
             " WHERE p.message_id = ?" + self.lock_clause,
             (message_id,),
         ).fetchone()
-        return None if row is None else MessageRecord.from_json(row[0], self._memo)
+        return None if row is None else self._record(row[0])
 
     def load_for_parts(self, message_ids: Sequence[str]) -> dict[str, MessageRecord]:
         self.lock(message_ids)
@@ -93,7 +149,7 @@ class SQLTransaction:
         for mid, key, text in rows:
             record = records.get(key)
             if record is None:
-                record = records[key] = MessageRecord.from_json(text, self._memo)
+                record = records[key] = self._record(text)
             found[mid] = record
         return found
 
@@ -107,7 +163,7 @@ class SQLTransaction:
             "record = excluded.record, complete = excluded.complete, updated = excluded.updated",
             (
                 record.key,
-                record.to_json(self._memo),
+                self._encode(record),
                 int(record.is_complete),
                 record.created,
                 record.updated,
@@ -120,12 +176,17 @@ class SQLTransaction:
             )
 
     def save_many(self, records: Sequence[MessageRecord]) -> None:
-        self._executemany(
-            "UPDATE dlrkit_messages SET record = ?, complete = ?, updated = ? WHERE key = ?",
+        self._update_many(
             [
-                (r.to_json(self._memo), int(r.is_complete), r.updated, r.key)
+                (self._encode(r), int(r.is_complete), r.updated, r.key)
                 for r in sorted(records, key=lambda r: r.key)
-            ],
+            ]
+        )
+
+    def _update_many(self, rows: list[tuple[str, int, float, str]]) -> None:
+        """Set (record, complete, updated) of messages by key."""
+        self._executemany(
+            "UPDATE dlrkit_messages SET record = ?, complete = ?, updated = ? WHERE key = ?", rows
         )
 
     def _delete_orphans(self, condition: str, params: Sequence[Any]) -> int:
@@ -184,6 +245,7 @@ class SQLStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._cache = RecordCache()
 
     # -- the connection (PostgreSQL reconnects) ------------------------------------------
 
@@ -220,11 +282,17 @@ class SQLStore:
         with self._lock:
             conn = self._begin()
             try:
-                yield self._transaction_class(conn)
+                yield self._transaction_class(conn, self._cache)
             except BaseException as error:
                 self._end(conn, "ROLLBACK", error)
                 raise
-            self._end(conn, "COMMIT", None)
+            try:
+                self._end(conn, "COMMIT", None)
+            except BaseException:
+                if not self._lost(conn):  # SQLite keeps a transaction whose COMMIT failed
+                    with suppress(Exception):
+                        conn.execute("ROLLBACK")
+                raise
 
     def _end(self, conn: Any, statement: str, error: BaseException | None) -> None:
         try:
@@ -293,6 +361,24 @@ class SQLStore:
     def read(self, key: str) -> MessageRecord | None:
         rows = self._query("SELECT record FROM dlrkit_messages WHERE key = ?", (key,))
         return MessageRecord.from_json(rows[0][0]) if rows else None
+
+    def prefetch(self, message_ids: Sequence[str]) -> None:
+        """Read and parse the records of these parts ahead, outside any transaction.
+
+        The transaction that loads them next then only checks that their
+        text is still the same (see :class:`RecordCache`).
+        """
+        condition, values = self._transaction_class.in_list(
+            "p.message_id", sorted(set(message_ids))
+        )
+        rows = self._query(
+            "SELECT DISTINCT m.record FROM dlrkit_parts p JOIN dlrkit_messages m"
+            f" ON m.key = p.key WHERE {condition}",
+            (values,),
+        )
+        with self._lock:
+            for (text,) in rows:
+                self._cache.warm(text)
 
     def pending(self, created_before: float) -> list[str]:
         rows = self._query(

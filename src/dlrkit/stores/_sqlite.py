@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, Final
 
 from .._receipt import DeliveryReceipt
 from ._sql import SQLStore, SQLTransaction, orphan_receipt
+
+_flock: Callable[[int, int], Any] | None
+try:
+    from fcntl import LOCK_EX, LOCK_UN
+    from fcntl import flock as _flock
+except ImportError:  # pragma: no cover - Windows
+    _flock, _LOCK_EX, _LOCK_UN = None, 0, 0
+else:
+    _LOCK_EX, _LOCK_UN = LOCK_EX, LOCK_UN
 
 __all__ = ["SQLiteStore"]
 
@@ -20,7 +30,8 @@ class _SQLiteTransaction(SQLTransaction):
     def lock(self, message_ids: Sequence[str]) -> None:
         pass  # BEGIN IMMEDIATE already holds the database's write lock
 
-    def in_list(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+    @staticmethod
+    def in_list(column: str, values: Sequence[str]) -> tuple[str, Any]:
         return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
     def take_orphans(
@@ -94,4 +105,45 @@ class SQLiteStore(SQLStore):
         if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self._conn.execute("PRAGMA journal_mode=WAL")  # once per database file
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._queue = _WriterQueue(self.path)
         self._open_schema(create_schema)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SQLTransaction]:
+        with self._lock, self._queue, super().transaction() as tx:
+            yield tx
+
+    def close(self) -> None:
+        with self._lock:
+            self._queue.close()
+            super().close()
+
+
+class _WriterQueue:
+    """Writers of one database file wait for each other on a file lock.
+
+    SQLite's own wait for the write lock polls, sleeping up to 100 ms between
+    tries: with several busy writers the lock is often free while they all
+    sleep. A blocking ``flock`` wakes the next writer the moment the lock is
+    released, and ``BEGIN IMMEDIATE`` then finds the database free. Where
+    there is no ``flock`` (Windows) or no file (``:memory:``), SQLite's wait
+    is all there is.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._fd: int | None = None
+        if _flock is not None and path != ":memory:" and not path.startswith("file:"):
+            self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
+
+    def __enter__(self) -> None:
+        if self._fd is not None and _flock is not None:
+            _flock(self._fd, _LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None and _flock is not None:
+            _flock(self._fd, _LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
