@@ -56,7 +56,7 @@ _ORDER: Final[Mapping[DlrStatus, tuple[int, int, int]]] = {
 _NO_TIME: Final = datetime.min.replace(tzinfo=UTC)
 _new_record: Final = object.__new__
 
-ReceiptMemo = MutableMapping[int, "tuple[DeliveryReceipt, list[Any]]"]
+ReceiptMemo = MutableMapping[int, "tuple[DeliveryReceipt, str]"]
 """id(receipt) -> (the receipt, its encoding), for receipts loaded from a
 store: saving them again reuses the encoding instead of building it again
 (the receipt is held, so its id is not reused while the memo lives)."""
@@ -185,7 +185,7 @@ class MessageRecord:
             if encoded is None:
                 parts[mid] = None
                 continue
-            receipt = parts[mid] = decode_receipt(encoded)
+            receipt = parts[mid] = decode_receipt(json.loads(encoded))
             if memo is not None:
                 memo[id(receipt)] = (receipt, encoded)
         prices = data["prices"]
@@ -204,13 +204,15 @@ class MessageRecord:
 
 # -- how a stored receipt is written --------------------------------------------------------
 #
-# A stored receipt is a JSON list: its typed values (in _ATTRS order, each in
-# a form that converts back exactly and cheaply: a status's word, a price's
-# text, a time's ISO text), then the raw wire text of its typed fields, then
-# its unknown fields. Reading it back runs no codec and no hostile-input
-# limit: it is dlrkit's own data, and a receipt accepted once (under
-# whatever Limits) must load again. Three times cheaper both ways than
-# to_wire() and parsing, which is what makes batches fast.
+# A stored receipt is the text of a JSON list (a string inside the record's
+# JSON, so that writing a record reuses the text of its unchanged parts): its
+# typed values (in _ATTRS order, each in a form that converts back exactly
+# and cheaply: a status's word, a price's text, a time's ISO text), then the
+# raw wire text of its typed fields, then its unknown fields. Reading it back
+# runs no codec and no hostile-input limit: it is dlrkit's own data, and a
+# receipt accepted once (under whatever Limits) must load again. Both ways
+# it is about three times cheaper than to_wire() and parsing, and that is
+# most of what a batch costs.
 
 _ATTRS: Final = (
     "message_id",
@@ -230,6 +232,7 @@ _ATTRS: Final = (
 )
 _STATUS_OF: Final = {status.value: status for status in DlrStatus}
 _from_iso: Final = datetime.fromisoformat
+_dumps: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def encode_receipt(receipt: DeliveryReceipt) -> list[Any]:
@@ -284,14 +287,14 @@ def decode_receipt(encoded: list[Any]) -> DeliveryReceipt:
     )
 
 
-def _encoded(receipt: DeliveryReceipt | None, memo: ReceiptMemo | None) -> list[Any] | None:
+def _encoded(receipt: DeliveryReceipt | None, memo: ReceiptMemo | None) -> str | None:
     if receipt is None:
         return None
     if memo is None:
-        return encode_receipt(receipt)
+        return _dumps(encode_receipt(receipt))
     known = memo.get(id(receipt))
     if known is not None and known[0] is receipt:
         return known[1]
-    encoded = encode_receipt(receipt)
+    encoded = _dumps(encode_receipt(receipt))
     memo[id(receipt)] = (receipt, encoded)
     return encoded

@@ -41,18 +41,6 @@ class _PostgresTransaction(SQLTransaction):
                 (list(message_ids),),
             )
 
-    def _update_many(self, rows: list[tuple[str, int, float, str]]) -> None:
-        # One statement over arrays, where executemany would run one a row.
-        # "m.key = ANY(...)" lets the planner find the rows by the primary
-        # key even before the table has statistics.
-        records, complete, updated, keys = (list(column) for column in zip(*rows, strict=True))
-        self._conn.execute(
-            "UPDATE dlrkit_messages AS m SET record = v.record, complete = v.complete,"
-            " updated = v.updated FROM unnest(%s::text[], %s::int[], %s::float8[], %s::text[])"
-            " AS v(record, complete, updated, key) WHERE m.key = ANY(%s) AND m.key = v.key",
-            (records, complete, updated, keys, keys),
-        )
-
     @staticmethod
     def in_list(column: str, values: Sequence[str]) -> tuple[str, Any]:
         return f"{column} = ANY(?)", list(values)
