@@ -25,10 +25,8 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ import dlrkit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+from _timing import timed_writers  # noqa: E402
 from bench_tracker import PARTS, receipts_of, send_response  # noqa: E402
 from tests.pg_server import (  # noqa: E402
     PostgresUnavailableError,
@@ -109,31 +108,13 @@ def run(kind: str, target: str, messages: int, batch: int, mode: str, limit: int
         with psycopg.connect(target, autocommit=True) as conn:
             conn.execute("ANALYZE")
 
-    def numbers(writer: int) -> list[str]:
-        return [str(n) for n in (writer, WRITERS, messages, batch, limit)]
-
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(HERE), kind, target, mode, *numbers(w)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for w in range(WRITERS)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-    start = time.perf_counter()
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    total = 0
-    for proc in procs:
-        with proc:
-            assert proc.stdout is not None
-            total += int(proc.stdout.readline())
-    elapsed = time.perf_counter() - start
+    total, elapsed = timed_writers(
+        WRITER,
+        [
+            [str(HERE), kind, target, mode, *map(str, (w, WRITERS, messages, batch, limit))]
+            for w in range(WRITERS)
+        ],
+    )
     if mode == "add_many":
         done = sum(1 for m in range(messages) if tracker.get(f"M{m}P0").is_complete)  # type: ignore[union-attr]
         assert done == messages, f"only {done} of {messages} messages complete"

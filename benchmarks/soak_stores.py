@@ -7,7 +7,7 @@ any exception in any process, any acknowledged receipt not applied, or a
 part index that does not match the messages. tests/test_store_soak.py runs
 it at scale 1 (a few seconds); the default here runs about 45 s a store.
 
-Run:  python benchmarks/soak_stores.py [--scale 12] [--kill-every 0.3]
+Run:  python benchmarks/soak_stores.py [--scale 30] [--kill-every 0.3]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.soak import run_soak
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=12)
+    parser.add_argument("--scale", type=int, default=30)
     parser.add_argument("--kill-every", type=float, default=0.3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -523,19 +523,24 @@ def test_add_many_is_add_one_by_one(
     assert play(MemoryStore(), known, late, receipts, sizes, max_orphans) == one_by_one
 
 
-@settings(max_examples=25)
-@given(receipt_batches())
-def test_sql_add_many_is_memory_add_one_by_one(
-    case: tuple[list[bytes], list[bytes], list[DeliveryReceipt], list[int], int],
-) -> None:
+Case = tuple[list[bytes], list[bytes], list[DeliveryReceipt], list[int], int]
+
+
+def batches_agree_with_memory(store: Any, case: Case) -> None:
+    """add_many in *store* gives what add one by one gives in memory; closes *store*."""
     known, late, receipts, sizes, max_orphans = case
     one_by_one = play(MemoryStore(), known, late, receipts, None, max_orphans)
+    try:
+        assert play(store, known, late, receipts, sizes, max_orphans) == one_by_one
+    finally:
+        store.close()
+
+
+@settings(max_examples=25)
+@given(receipt_batches())
+def test_sql_add_many_is_memory_add_one_by_one(case: Case) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "batches.db", synchronous="OFF")
-        try:
-            assert play(store, known, late, receipts, sizes, max_orphans) == one_by_one
-        finally:
-            store.close()
+        batches_agree_with_memory(SQLiteStore(Path(tmp) / "batches.db", synchronous="OFF"), case)
 
 
 def test_postgres_add_many_is_memory_add_one_by_one(postgres_dsn: str) -> None:
@@ -543,15 +548,9 @@ def test_postgres_add_many_is_memory_add_one_by_one(postgres_dsn: str) -> None:
 
     @settings(max_examples=15)
     @given(receipt_batches())
-    def check(case: tuple[list[bytes], list[bytes], list[DeliveryReceipt], list[int], int]) -> None:
-        known, late, receipts, sizes, max_orphans = case
-        one_by_one = play(MemoryStore(), known, late, receipts, None, max_orphans)
+    def check(case: Case) -> None:
         reset_dlrkit_tables(postgres_dsn)
-        store = PostgresStore(postgres_dsn)
-        try:
-            assert play(store, known, late, receipts, sizes, max_orphans) == one_by_one
-        finally:
-            store.close()
+        batches_agree_with_memory(PostgresStore(postgres_dsn), case)
 
     check()
 
