@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from typing import Any, ClassVar, Final
@@ -45,7 +46,7 @@ class RecordCache:
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._entries: dict[str, tuple[MessageRecord, ReceiptMemo]] = {}
+        self._entries: OrderedDict[str, tuple[MessageRecord, ReceiptMemo]] = OrderedDict()
 
     def load(self, text: str, memo: ReceiptMemo) -> MessageRecord:
         """The record of *text*, a copy of its own; *memo* learns its receipts' encodings."""
@@ -75,7 +76,7 @@ class RecordCache:
         entries = self._entries
         entries[text] = entry
         if len(entries) > self._size:
-            del entries[next(iter(entries))]  # the oldest
+            entries.popitem(last=False)  # the oldest
 
 
 class SQLTransaction:
