@@ -7,6 +7,7 @@ lock, so that the interleaving is certain rather than a matter of timing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dlrkit
 from dlrkit import DeliveryReceipt, Limits, MemoryStore, SQLiteStore, Tracker
@@ -454,3 +457,34 @@ def test_a_postgres_orphan_at_the_bound_costs_little(pg: Any, postgres_dsn: str)
     full = best(15)
     store.close()
     assert full < 3 * empty, f"{full * 1e3:.2f} ms at the bound, {empty * 1e3:.2f} ms when empty"
+
+
+def test_a_record_copy_copies_every_field() -> None:
+    """MessageRecord.copy() sets its fields one by one: it must know every one."""
+    import attrs
+
+    record = MessageRecord(
+        key="k",
+        parts={"a": dlr("a")},
+        prices={"a": None},
+        created=1.0,
+        updated=2.0,
+        expired={"a": 3.0},
+        first_at=T0,
+        last_at=T0,
+    )
+    copy = record.copy()
+    assert copy == record and copy is not record
+    assert copy.parts is not record.parts and copy.expired is not record.expired
+    assert {f.name for f in attrs.fields(MessageRecord)} == {
+        "key", "parts", "prices", "created", "updated", "expired", "first_at", "last_at"
+    }  # fmt: skip
+
+
+@given(st.from_type(DeliveryReceipt))
+def test_a_stored_receipt_reads_back_the_same(receipt: DeliveryReceipt) -> None:
+    """The store's encoding is lossless: the same receipt, the same wire fields."""
+    from dlrkit.stores._record import decode_receipt, encode_receipt
+
+    again = decode_receipt(json.loads(json.dumps(encode_receipt(receipt))))
+    assert again == receipt and again.to_wire() == receipt.to_wire()

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import attrs
 
+from .._codecs import stored_datetime, stored_decimal
 from .._parse import receipt as trusted_receipt
 from .._receipt import DeliveryReceipt
 from .._status import DlrStatus
@@ -193,7 +194,7 @@ class MessageRecord:
         return cls(
             data["key"],
             parts,
-            {m: (None if p is None else Decimal(p)) for m, p in prices.items()},
+            {m: (None if p is None else stored_decimal(p)) for m, p in prices.items()},
             data["created"],
             data["updated"],
             data["expired"],
@@ -231,7 +232,7 @@ _ATTRS: Final = (
     "sig",
 )
 _STATUS_OF: Final = {status.value: status for status in DlrStatus}
-_from_iso: Final = datetime.fromisoformat
+_from_iso: Final = stored_datetime
 _dumps: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -274,7 +275,7 @@ def decode_receipt(encoded: list[Any]) -> DeliveryReceipt:
         status=_STATUS_OF[status],
         err_code=err_code,
         network_code=network_code,
-        price=None if price is None else Decimal(price),
+        price=None if price is None else stored_decimal(price),
         scts=None if scts is None else _from_iso(scts),
         message_timestamp=None if stamp is None else _from_iso(stamp),
         client_ref=client_ref,
