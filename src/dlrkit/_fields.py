@@ -8,7 +8,6 @@ the table one way, ``DeliveryReceipt.to_wire`` the other.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Final
 
 from ._codecs import (
@@ -18,16 +17,12 @@ from ._codecs import (
     decode_price,
     decode_status,
     decode_timestamp,
+    price_text,
     scts_or_none,
 )
 from ._table import FieldSpec, Table
 
 __all__ = ["FIELDS", "WIRE_NAMES"]
-
-
-def _encode_price(price: Decimal) -> str:
-    # Fixed-point: the provider never sends exponents ("1E-7").
-    return format(price, "f")
 
 
 def _encode_scts(value: datetime) -> str:
@@ -52,7 +47,7 @@ FIELDS: Final = Table(
     FieldSpec("msisdn", "msisdn", required=True),
     FieldSpec("to", "to", required=True),
     FieldSpec("network-code", "network_code"),
-    FieldSpec("price", "price", decode=decode_price, encode=_encode_price),
+    FieldSpec("price", "price", decode=decode_price, encode=price_text),
     FieldSpec("status", "status", required=True, decode=decode_status),
     FieldSpec("scts", "scts", decode=scts_or_none, encode=_encode_scts),
     FieldSpec("err-code", "err_code", required=True, decode=decode_err_code),

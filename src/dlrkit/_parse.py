@@ -116,7 +116,7 @@ def parse_query(
 def parse_form(
     body: bytes | str,
     *,
-    charset: str = "utf-8",
+    charset: str | None = "utf-8",
     strict: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> DeliveryReceipt:

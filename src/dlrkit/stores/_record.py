@@ -18,7 +18,7 @@ from typing import Final
 
 import attrs
 
-from .._codecs import decode_datetime, decode_price
+from .._codecs import decode_amount, decode_datetime, price_text
 from .._parse import parse
 from .._receipt import DeliveryReceipt
 from .._status import DlrStatus
@@ -123,7 +123,9 @@ class MessageRecord:
             {
                 "key": self.key,
                 "parts": {m: (r.to_wire() if r else None) for m, r in self.parts.items()},
-                "prices": {m: (str(p) if p is not None else None) for m, p in self.prices.items()},
+                "prices": {
+                    m: (price_text(p) if p is not None else None) for m, p in self.prices.items()
+                },
                 "created": self.created,
                 "updated": self.updated,
                 "expired": self.expired,
@@ -140,7 +142,7 @@ class MessageRecord:
             key=data["key"],
             parts={m: (parse(w) if w else None) for m, w in data["parts"].items()},
             prices={
-                m: (decode_price(p) if p is not None else None) for m, p in data["prices"].items()
+                m: (decode_amount(p) if p is not None else None) for m, p in data["prices"].items()
             },
             created=data["created"],
             updated=data["updated"],

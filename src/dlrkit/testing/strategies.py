@@ -96,7 +96,8 @@ _OPTIONAL: Final[Mapping[str, st.SearchStrategy[str]]] = {
     "api-key": _nonempty,
 }
 _SIGNING: Final = ("timestamp", "nonce", "sig")
-_extra_names = _text.filter(lambda s: s not in FIELDS.specs and s != "")
+# The provider's names never hold "&" or "=" (nor could they be signed).
+_extra_names = _text.filter(lambda s: s not in FIELDS.specs and s and not {"&", "="} & set(s))
 
 
 def _as_wire(attr: str, value: Any) -> str:
