@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
+import os
 import sys
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
-from typing import Final, TextIO
+from typing import TextIO
 
 import attrs
 
@@ -20,19 +21,23 @@ from ._classify import DEFAULT_POLICY, STATUS_ACTIONS, Policy, Verdict, classify
 from ._codecs import err_code_or_none
 from ._codes import Action, ErrorCode
 from ._errors import DlrError
+from ._logs import MAX_LINE, log_lines, open_log, sample_log
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
-from ._report import Report, _code_label, _meaning
+from ._report import LogLine, Report, _code_label, _meaning
 from ._status import DlrStatus
 from ._version import __version__
 
 __all__ = ["main"]
 
-SAMPLE_LOG: Final = "sample-dlr.jsonl.gz"
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (see docs/cli.md).
+
+    0 done; 1 an input could not be read, or (``parse``) was not a receipt;
+    2 a usage error; 70 an internal error (a bug: one line, no traceback);
+    130 interrupted.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -40,7 +45,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader went away (dlrkit report | head): not an error. Point
+        # stdout at nothing, so that Python's own flush at exit stays quiet.
+        _silence_stdout()
         return 0
+    except OSError as error:
+        print(f"dlrkit: {printable(str(error))}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug: say so in one line, never with a traceback
+        print(
+            f"dlrkit: internal error ({type(error).__name__}: {printable(str(error))[:200]}); "
+            "please report it",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def printable(text: str) -> str:
+    """*text* with control and format characters shown as escapes (``\\x1b``, ``\\n``).
+
+    What a log holds was chosen by whoever sent the receipts: an ANSI escape
+    in a network code must not reach the terminal, and a newline in a number
+    must not make two lines of a list.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -224,44 +262,54 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     def write_number(msisdn: str) -> None:
         assert remove_list is not None
-        remove_list.write(msisdn + "\n")
+        remove_list.write(printable(msisdn) + "\n")  # one receipt, one line
 
     report = Report(on_remove=write_number if remove_list is not None else None)
     progress = not args.quiet and err.isatty()
     paths = list(args.files) if args.files or args.sample else ["-"]
+    sources = [("sample", sample_log)] if args.sample else []
+    sources += [(path, functools.partial(open_log, path)) for path in paths]
+    status = 0
     try:
-        if args.sample:
-            with sample_log() as lines:
-                report.add_lines(_with_progress(lines, err, progress), "sample")
-        for path in paths:
+        for name, opener in sources:
             try:
-                with open_log(path) as lines:
-                    report.add_lines(_with_progress(lines, err, progress), path)
-            except OSError as error:
-                print(f"dlrkit report: cannot read {path}: {_why(error)}", file=err)
-                return 1
+                with opener() as stream:
+                    report.add_lines(_with_progress(log_lines(stream), err, progress), name)
+            except (OSError, EOFError, zlib.error) as error:
+                # Counted so far stays counted: the report covers what was read.
+                print(f"dlrkit report: {printable(name)}: {_unreadable(error)}", file=err)
+                status = 1
     finally:
         if remove_list is not None:
             remove_list.close()
     for where, problem in report.first_errors:
-        print(f"dlrkit report: {where}: {problem}", file=err)
+        print(f"dlrkit report: {printable(where)}: {printable(str(problem))}", file=err)
     if report.invalid > len(report.first_errors):
-        print(f"dlrkit report: ... {report.invalid} invalid lines in all", file=err)
+        print(f"dlrkit report: ... {report.invalid:,} invalid lines in all", file=err)
     if args.format == "json":
         json.dump(report.to_json(), out, indent=2)
         out.write("\n")
     else:
         out.write(_report_text(report))
-    return 0
+    return status
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, EOFError):
+        return "the compressed file ends too soon (truncated?); the report covers what was read"
+    if isinstance(error, (zlib.error, gzip.BadGzipFile)):
+        return f"not a valid gzip file ({error}); the report covers what was read"
+    assert isinstance(error, OSError)
+    return f"cannot read: {_why(error)}"
 
 
 def _why(error: OSError) -> str:
-    return error.strerror or str(error)
+    return printable(error.strerror or str(error))
 
 
 def _with_progress(
-    lines: Iterable[str], err: TextIO, enabled: bool, interval: float = 0.5
-) -> Iterator[str]:
+    lines: Iterable[LogLine], err: TextIO, enabled: bool, interval: float = 0.5
+) -> Iterator[LogLine]:
     if not enabled:
         yield from lines
         return
@@ -301,7 +349,7 @@ def _report_text(report: Report) -> str:
         "",
         "by network (MCCMNC)",
         *(
-            f"  {name:<14} {n.receipts:>8,}"
+            f"  {printable(name):<14} {n.receipts:>8,}"
             for name, n in sorted(report.networks.items(), key=lambda i: -i[1].receipts)
         ),
     ]
@@ -309,13 +357,13 @@ def _report_text(report: Report) -> str:
     if failing:
         lines += ["", "top failing networks (failed / final receipts)"]
         lines += [
-            f"  {name:<14} {n.failed:>8,} / {n.final:<8,} {n.failed / n.final:6.1%}"
+            f"  {printable(name):<14} {n.failed:>8,} / {n.final:<8,} {n.failed / n.final:6.1%}"
             for name, n in failing
         ]
     to_do = report.to_json()["to_do"]
     lines += ["", "what to do"]
     if to_do["remove_numbers"]:
-        sample = ", ".join(to_do["remove_sample"])
+        sample = ", ".join(printable(number) for number in to_do["remove_sample"])
         lines.append(f"  remove numbers    {to_do['remove_numbers']:>8,}   e.g. {sample}")
     if to_do["retries_due"]:
         codes = ", ".join(f"{c}: {n}" for c, n in to_do["retries_by_err_code"].items())
@@ -330,20 +378,26 @@ def _report_text(report: Report) -> str:
 
 
 def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    limit = MAX_LINE
     try:
         if args.file == "-":
-            payload = sys.stdin.buffer.read()
+            payload = sys.stdin.buffer.read(limit + 1)
         else:
             with open(args.file, "rb") as handle:
-                payload = handle.read()
+                payload = handle.read(limit + 1)  # never more: one payload is at most this
     except OSError as error:
-        print(f"dlrkit parse: cannot read {args.file}: {_why(error)}", file=err)
+        print(f"dlrkit parse: cannot read {printable(args.file)}: {_why(error)}", file=err)
+        return 1
+    if len(payload) > limit:
+        print(f"dlrkit parse: input is longer than {limit:,} bytes: not one receipt", file=err)
         return 1
     try:
         text = payload.strip()
+        if text.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as editors write
+            text = text[3:].lstrip()
         receipt = parse_json(text) if text.startswith(b"{") else parse_query(text)
     except DlrError as error:
-        print(f"dlrkit parse: {error}", file=err)
+        print(f"dlrkit parse: {printable(str(error))}", file=err)
         return 1
     verdict = classify(receipt)
     json.dump({"receipt": receipt_json(receipt), "verdict": verdict_json(verdict)}, out, indent=2)
@@ -378,29 +432,6 @@ def verdict_json(verdict: Verdict) -> dict[str, object]:
         "reason": verdict.reason,
         "retry_after_seconds": None if after is None else after.total_seconds(),
     }
-
-
-@contextmanager
-def open_log(path: str, stdin: TextIO | None = None) -> Iterator[TextIO]:
-    """Open a log file as text: ``-`` is stdin, ``.gz`` files are decompressed."""
-    if path == "-":
-        yield stdin if stdin is not None else sys.stdin
-        return
-    # errors="replace": one bad byte makes one odd line, not a failed report.
-    if path.endswith(".gz"):
-        stream: TextIO = gzip.open(path, "rt", encoding="utf-8", errors="replace")  # noqa: SIM115
-    else:
-        stream = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
-    with stream:
-        yield stream
-
-
-@contextmanager
-def sample_log() -> Iterator[TextIO]:
-    """The realistic sample log bundled with dlrkit."""
-    resource = resources.files("dlrkit") / "data" / SAMPLE_LOG
-    with resources.as_file(resource) as path, open_log(str(path)) as lines:
-        yield lines
 
 
 if __name__ == "__main__":  # pragma: no cover

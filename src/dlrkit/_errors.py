@@ -121,6 +121,7 @@ class SignatureFailure(str, Enum):
     EXPIRED = "expired"
     FUTURE = "future"
     REPLAYED = "replayed"
+    UNAVAILABLE = "unavailable"
 
     @property
     def description(self) -> str:
@@ -146,6 +147,10 @@ _FAILURES: Final[Mapping[SignatureFailure, str]] = {
     SignatureFailure.EXPIRED: "'timestamp' is more than max_age before now",
     SignatureFailure.FUTURE: "'timestamp' is more than max_age after now",
     SignatureFailure.REPLAYED: "the nonce cache has already accepted this request",
+    SignatureFailure.UNAVAILABLE: (
+        "the replay guard cannot record the request now (full, or its store is down): "
+        "answered with 503, so that the provider retries later"
+    ),
 }
 
 
@@ -165,6 +170,7 @@ class SignatureError(DlrError):
         reason: SignatureFailure | str,
         field: str | None = None,
         value: object = None,
+        http_status: int | None = None,
     ) -> None:
-        super().__init__(message, field=field, value=value)
+        super().__init__(message, field=field, value=value, http_status=http_status)
         self.reason = SignatureFailure(reason)

@@ -6,11 +6,12 @@ import csv
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 import attrs
 
 from ._classify import DEFAULT_POLICY, Policy, Verdict, verdict_for
+from ._codecs import EXACT
 from ._codes import Action, ErrorCode
 from ._errors import DlrError, MalformedPayloadError
 from ._json import decode_json
@@ -20,9 +21,16 @@ from ._status import DlrStatus
 from ._urlencoded import url_query_fields
 from .reports_api import parse_report_record
 
-__all__ = ["Report", "parse_line"]
+__all__ = ["LogLine", "Report", "parse_line"]
+
+LogLine: TypeAlias = "str | DlrError"
+"""A line of a log, or the error that stands for a line that could not be read."""
 
 NO_NETWORK: Final = "(none)"
+OTHER_NETWORK: Final = "(other)"
+OTHER_CODE: Final = -1
+"""The err-code a report counts codes under once it holds ``max_keys`` combinations."""
+_GUIDE_CODES: Final = frozenset(int(code) for code in ErrorCode)
 _FINAL: Final = frozenset(s for s in DlrStatus if s.is_final)
 
 
@@ -43,6 +51,8 @@ class Reportable(Protocol):
 
 def _line_fields(line: str) -> dict[str, str]:
     text = line.strip()
+    if text.startswith("\ufeff"):  # a byte order mark, where a file begins
+        text = text[1:].lstrip()
     if text.startswith("{"):
         return decode_json(text)
     return url_query_fields(text)
@@ -62,18 +72,23 @@ class NetworkCounts:
 
 @attrs.define
 class Report:
-    """Counts over a stream of receipts.
+    """Counts over a stream of receipts, in memory that stays flat.
 
-    Memory grows with the number of distinct (status, err-code, network)
-    combinations, never with the number of lines: the numbers to remove are
-    counted, with a bounded sample kept for display (``on_remove`` sees every
-    one).
+    Receipts are counted by (status, err-code, network), never kept: the
+    numbers to remove are counted, with a bounded sample kept for display
+    (``on_remove`` sees every one). Err-codes and network codes are chosen
+    by whoever sends the receipts, so the combinations are bounded too: once
+    *max_keys* distinct ones are held, a new combination is counted under
+    the network ``(other)``, and under the err-code ``other`` (``OTHER_CODE``)
+    unless the guide's table lists its code. Memory stays under a few MB
+    whatever the log holds.
     """
 
     policy: Policy = DEFAULT_POLICY
     max_errors: int = 5
     sample_size: int = 10
     on_remove: Callable[[str], None] | None = None  # sees every number to remove
+    max_keys: int = 10_000
 
     lines: int = 0
     invalid: int = 0
@@ -102,10 +117,18 @@ class Report:
         price: Decimal | None,
         msisdn: str | None,
     ) -> Verdict:
-        self._tally[status, err_code, network_code or NO_NETWORK] += 1
+        key = (status, err_code, network_code or NO_NETWORK)
+        tally = self._tally
+        count = tally.get(key)
+        if count is None:
+            if len(tally) >= self.max_keys:
+                code = err_code if err_code is None or err_code in _GUIDE_CODES else OTHER_CODE
+                key = (status, code, OTHER_NETWORK)
+            count = tally.get(key, 0)
+        tally[key] = count + 1
         # Interim receipts repeat the part's price: count it once, when final.
         if price is not None and status in _FINAL:
-            self.total_price += price
+            self.total_price = EXACT.add(self.total_price, price)
         verdict = verdict_for(status, err_code, self.policy)
         if verdict.action is Action.REMOVE_NUMBER and msisdn:
             if len(self.remove_sample) < self.sample_size and msisdn not in self.remove_sample:
@@ -170,20 +193,28 @@ class Report:
         if len(self.first_errors) < self.max_errors:
             self.first_errors.append((where, error))
 
-    def add_lines(self, lines: Iterable[str], name: str = "-") -> None:
+    def add_lines(self, lines: Iterable[LogLine], name: str = "-") -> None:
         """Count every line of a log; blank lines are skipped, bad ones counted.
 
-        A log whose first line is a CSV header naming ``message_id`` and
-        ``status`` is read as a Reports API CSV export instead.
+        A ``DlrError`` in *lines* stands for a line that could not be read (too
+        long, say), and counts as an invalid line. A log whose first line is a
+        CSV header naming ``message_id`` and ``status`` (its first line that
+        is not blank) is read as a Reports API CSV export instead.
         """
         numbered = enumerate(lines, 1)
+        first = True
         for number, line in numbered:
             self.lines += 1
+            if type(line) is not str:
+                self.add_invalid(f"{name}:{number}", line)  # type: ignore[arg-type]
+                first = False
+                continue
             if not line or line.isspace():
                 continue
-            if number == 1 and _is_report_header(line):
+            if first and _is_report_header(line):
                 self._add_csv(line, numbered, name)
                 return
+            first = False
             # The parser's checks without building a receipt object: the same
             # lines are invalid as for parse_line(), at a fraction of the cost.
             try:
@@ -200,10 +231,13 @@ class Report:
                     values["msisdn"],
                 )
 
-    def _add_csv(self, header: str, numbered: Iterator[tuple[int, str]], name: str) -> None:
+    def _add_csv(self, header: str, numbered: Iterator[tuple[int, LogLine]], name: str) -> None:
         columns = _csv_header(header)
         for number, line in numbered:
             self.lines += 1
+            if type(line) is not str:
+                self.add_invalid(f"{name}:{number}", line)  # type: ignore[arg-type]
+                continue
             if not line or line.isspace():
                 continue
             try:
@@ -288,11 +322,13 @@ def _as_dlr_error(error: Exception) -> DlrError:
 
 
 def _code_label(code: int | None) -> str:
-    return "none" if code is None else str(code)
+    return "none" if code is None else "other" if code == OTHER_CODE else str(code)
 
 
 def _meaning(code: int | None) -> str:
     if code is None:
         return "no err-code"
+    if code == OTHER_CODE:
+        return "codes past the report's limit of combinations"
     known = ErrorCode.lookup(code)
     return known.meaning if known is not None else "not in the guide's table"
