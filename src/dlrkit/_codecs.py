@@ -46,6 +46,7 @@ __all__ = [
     "decode_err_code",
     "decode_price",
     "decode_status",
+    "decode_strict_status",
     "decode_timestamp",
     "decode_unix_time",
     "err_code_or_none",
@@ -386,6 +387,14 @@ _WORDS: Final[Mapping[str, DlrStatus]] = {
 }
 STATUS_WORDS: Final = frozenset(_EXACT)
 """The seven status words of the SMS receipt (``strict=True`` accepts only these)."""
+
+
+def decode_strict_status(text: str) -> DlrStatus:
+    """One of the SMS receipt's seven status words, exactly as the provider writes it."""
+    status = _EXACT.get(text)
+    if status is None:
+        raise DecodeError(f"expected one of {', '.join(sorted(STATUS_WORDS))}")
+    return status
 
 
 def decode_status(text: str) -> DlrStatus:

@@ -16,13 +16,14 @@ from ._codecs import (
     decode_err_code,
     decode_price,
     decode_status,
+    decode_strict_status,
     decode_timestamp,
     price_text,
     scts_or_none,
 )
 from ._table import FieldSpec, Table
 
-__all__ = ["FIELDS", "WIRE_NAMES"]
+__all__ = ["FIELDS", "STRICT_FIELDS", "WIRE_NAMES"]
 
 
 def _encode_scts(value: datetime) -> str:
@@ -63,6 +64,11 @@ FIELDS: Final = Table(
     FieldSpec("nonce", "nonce"),
     FieldSpec("sig", "sig"),
 )
+
+STRICT_FIELDS: Final = Table(
+    *(s._replace(decode=decode_strict_status) if s.wire == "status" else s for s in FIELDS)
+)
+"""FIELDS with ``strict=True``: the status must be one of the seven wire words."""
 
 WIRE_NAMES: Final = {spec.attr: spec.wire for spec in FIELDS}
 """Attribute name -> wire name, for the test factories and strategies."""

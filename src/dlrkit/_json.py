@@ -6,7 +6,7 @@ import json
 from typing import Any, Final
 
 from ._codecs import text_problem
-from ._errors import InvalidFieldError, MalformedPayloadError
+from ._errors import DlrError, InvalidFieldError, MalformedPayloadError, combined
 from ._limits import DEFAULT_LIMITS, Limits
 from ._payload import payload_text
 from ._table import too_many_fields
@@ -136,17 +136,23 @@ def decode_json(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> dict[s
     # See _check_document: without escapes or a long text, no check is needed.
     escaped = "\\u" in text
     long_text = len(text) > longest
+    problems: list[DlrError] | None = None
     for name, value in obj.items():
-        if type(value) is str:
-            if escaped or long_text:
-                _check_text(name, name, limits)
-                _check_text(name, value, limits)
-        elif value is None:
-            obj[name] = "null"
-        else:
-            raise InvalidFieldError(
-                name, value, f"expected a string, got a JSON {_json_kind(value)}"
-            )
+        try:
+            if type(value) is str:
+                if escaped or long_text:
+                    _check_text(name, name, limits)
+                    _check_text(name, value, limits)
+            elif value is None:
+                obj[name] = "null"
+            else:
+                raise InvalidFieldError(
+                    name, value, f"expected a string, got a JSON {_json_kind(value)}"
+                )
+        except DlrError as error:
+            problems = [*(problems or ()), error]
+    if problems:
+        raise combined(problems)
     return obj
 
 

@@ -25,7 +25,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
 from ._codecs import DecodeError, int_text, text_problem
-from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError, quote
+from ._errors import (
+    DlrError,
+    InvalidFieldError,
+    MalformedPayloadError,
+    MissingFieldError,
+    combined,
+    quote,
+)
 from ._frozen import FrozenMap
 from ._limits import Limits
 
@@ -179,48 +186,58 @@ class Table:
         values: dict[str, Any] = {}
         raw: dict[str, str] = {}
         extra: dict[str, Any] | None = None
+        problems: list[DlrError] | None = None  # every field is read, and all are reported
         for name, given in items:
-            handler = handlers.get(name)
-            if handler is None:
-                key = _field_name(name, where)
-                value = self._extra_value(where + key, given, limits, depth, budget)
-                if value is not None:
-                    if extra is None:
-                        extra = {}
-                    extra[key] = value
-                continue
-            attr, decode, required = handler
-            if type(given) is not str:
-                nested = self._nested.get(name)
-                if nested is not None and given is not None and not isinstance(given, str):
-                    inner_extra = _read_nested(
-                        values, attr, where + name, nested, given, limits, depth, budget
-                    )
-                    if inner_extra:
+            try:
+                handler = handlers.get(name)
+                if handler is None:
+                    key = _field_name(name, where)
+                    value = self._extra_value(where + key, given, limits, depth, budget)
+                    if value is not None:
                         if extra is None:
                             extra = {}
-                        extra[name] = FrozenMap._adopt(inner_extra)
+                        extra[key] = value
                     continue
-                given = single_value(where + name, given)
-                if given is None:
+                attr, decode, required = handler
+                if type(given) is not str:
+                    nested = self._nested.get(name)
+                    if nested is not None and given is not None and not isinstance(given, str):
+                        inner_extra = _read_nested(
+                            values, attr, where + name, nested, given, limits, depth, budget
+                        )
+                        if inner_extra:
+                            if extra is None:
+                                extra = {}
+                            extra[name] = FrozenMap._adopt(inner_extra)
+                        continue
+                    given = single_value(where + name, given)
+                    if given is None:
+                        if required:
+                            raise MissingFieldError(where + name)
+                        continue
+                if given in ABSENT:
                     if required:
-                        raise MissingFieldError(where + name)
-                    continue
-            if given in ABSENT:
-                if required:
-                    raise MissingFieldError(where + name, value=given)
-                raw[name] = given
-            elif decode is None:
-                values[attr] = given
-            else:
-                raw[name] = given
-                try:
-                    values[attr] = decode(given)
-                except DecodeError as exc:
-                    raise InvalidFieldError(where + name, given, str(exc)) from None
+                        raise MissingFieldError(where + name, value=given)
+                    raw[name] = given
+                elif decode is None:
+                    values[attr] = given
+                else:
+                    raw[name] = given
+                    try:
+                        values[attr] = decode(given)
+                    except DecodeError as exc:
+                        raise InvalidFieldError(where + name, given, str(exc)) from None
+            except DlrError as error:
+                if problems is None:
+                    problems = []
+                problems.append(error)
         for attr, wire in self._required:
-            if attr not in values:
-                raise MissingFieldError(where + wire)
+            if attr not in values and wire not in raw and not _reported(problems, where + wire):
+                if problems is None:
+                    problems = []
+                problems.append(MissingFieldError(where + wire))
+        if problems:
+            raise combined(problems)
         return values, raw, extra
 
     def _extra_value(
@@ -236,6 +253,10 @@ class Table:
         if self.json_extra:
             return freeze_json(path, given, limits, depth + 1, budget)
         return single_value(path, given)
+
+
+def _reported(problems: list[DlrError] | None, field: str) -> bool:
+    return problems is not None and any(p.field == field for e in problems for p in e.problems)
 
 
 def _not_text(text: str) -> Any:
