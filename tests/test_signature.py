@@ -341,8 +341,11 @@ def test_nonce_cache_expires() -> None:
     cache = NonceCache(max_size=2, ttl=timedelta(minutes=10))
     assert cache.add("a", AT_1)
     assert not cache.add("a", AT_1 + timedelta(minutes=9))
-    assert cache.add("a", AT_1 + timedelta(minutes=10))  # expired, so new again
-    assert cache.add("b", AT_1 + timedelta(minutes=10))
+    # Kept through its last instant (the window's edges are inclusive too) ...
+    assert not cache.add("a", AT_1 + timedelta(minutes=10))
+    # ... and forgotten after it.
+    assert cache.add("a", AT_1 + timedelta(minutes=10, seconds=1))
+    assert cache.add("b", AT_1 + timedelta(minutes=10, seconds=1))
     assert len(cache) == 2
 
 
@@ -361,7 +364,7 @@ def test_nonce_cache_never_forgets_an_unexpired_entry() -> None:
             verify_signature(request, SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
         assert replay.value.reason is SignatureFailure.REPLAYED
     # Once the first entries expire, the provider's retry (signed anew) gets in.
-    later = AT_1 + timedelta(minutes=10)
+    later = AT_1 + timedelta(minutes=10, seconds=1)
     retry = signed({**VECTOR_1, "nonce": "n3", "timestamp": str(int(later.timestamp()))})
     verify_signature(retry, SECRET_1, "sha256", now=later, nonce_cache=cache)
     assert len(cache) == 1

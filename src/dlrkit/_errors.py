@@ -174,7 +174,7 @@ _FAILURES: Final[Mapping[SignatureFailure, str]] = {
         "the signature is wrong: wrong secret, wrong method, or a changed field"
     ),
     SignatureFailure.NO_TIMESTAMP: (
-        "the window is on, and 'timestamp' is absent or not unix seconds"
+        "the window is on, and 'timestamp' is absent or not a time (unix seconds or ISO 8601)"
     ),
     SignatureFailure.EXPIRED: "'timestamp' is more than max_age before now",
     SignatureFailure.FUTURE: "'timestamp' is more than max_age after now",

@@ -9,6 +9,7 @@ from ._errors import MalformedPayloadError, quote
 from ._json import decode_json
 from ._limits import DEFAULT_LIMITS, Limits
 from ._parse import receipt
+from ._payload import charset_codec
 from ._receipt import DeliveryReceipt
 from ._signature import (
     DEFAULT_MAX_AGE,
@@ -54,6 +55,13 @@ def decode_request(
     if media_type == _FORM:
         return decode_query(body, charset=charset, limits=limits)
     if media_type == "application/json" or media_type.endswith("+json"):
+        if charset_codec(charset) != "utf-8":  # JSON is UTF-8 (RFC 8259)
+            raise MalformedPayloadError(
+                f"JSON with charset {quote(charset)}: JSON is UTF-8",
+                field="charset",
+                value=charset,
+                http_status=415,
+            )
         return decode_json(body, limits=limits)
     raise MalformedPayloadError(
         f"unsupported content type {quote(content_type)}; expected {_FORM} or application/json",

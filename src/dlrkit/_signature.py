@@ -411,6 +411,6 @@ class NonceCache:
         expiry = self._expiry
         while expiry:
             oldest = next(iter(expiry))
-            if expiry[oldest] > moment:
-                break
+            if expiry[oldest] >= moment:  # kept through its last instant: the window's
+                break  # edges are inclusive too
             del expiry[oldest]

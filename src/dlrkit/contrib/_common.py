@@ -6,10 +6,18 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .._errors import DlrError, MalformedPayloadError, SignatureError
+from .._codecs import is_ascii_digits
+from .._errors import DlrError, MalformedPayloadError, SignatureError, quote
 from .._limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["check_length", "error_body", "log_refusal", "max_size", "read_bounded"]
+__all__ = [
+    "check_length",
+    "error_body",
+    "log_refusal",
+    "max_size",
+    "read_bounded",
+    "unreadable_body",
+]
 
 logger: Final = logging.getLogger("dlrkit.contrib")
 
@@ -22,32 +30,54 @@ def max_size(options: Mapping[str, Any]) -> int:
 
 def _too_large(size: str) -> MalformedPayloadError:
     return MalformedPayloadError(
-        f"payload of {size} bytes is over the limit", value=f"<{size} bytes>", http_status=413
+        f"payload of {size} bytes is over the limit", value=None, http_status=413
     )
 
 
 def check_length(header: str | None, limit: int) -> None:
-    """Refuse a body whose ``Content-Length`` says it is over *limit*, before reading it."""
-    if header is not None and header.strip().isdigit() and int(header.strip()[:20]) > limit:
-        raise _too_large(header.strip()[:20])
+    """Refuse a body whose ``Content-Length`` says it is over *limit*, before reading it.
+
+    Whatever the header says, the helpers read at most *limit* + 1 bytes:
+    this only refuses early what is announced too big (``000...0200000000``
+    included). A header that is not a length is left to the server.
+    """
+    if header is None:
+        return
+    digits = header.strip()
+    if is_ascii_digits(digits):
+        significant = digits.lstrip("0")
+        if len(significant) > len(str(limit)) or int(significant or "0") > limit:
+            raise _too_large(quote(digits))
 
 
 def read_bounded(read: Callable[[int], bytes], limit: int) -> bytes:
     """Read a body from a file-like *read*, refusing it (413) past *limit* bytes.
 
-    At most *limit* + 1 bytes are read, whatever the client sends: a 500 MiB
-    body costs 64 KiB of memory, not 500 MiB.
+    At most *limit* + 1 bytes are read, whatever the client sends or
+    announces: a 500 MiB body costs 64 KiB of memory, not 500 MiB. A body the
+    server cannot read (a malformed chunked body, a client that went away)
+    is the client's fault: a ``DlrError`` with status 400, never a 500.
     """
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = read(limit + 1 - size)
+        try:
+            chunk = read(limit + 1 - size)
+        except Exception as error:  # the server's own errors: InvalidChunkSize, NoMoreData, ...
+            raise unreadable_body(error) from None
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
         if size > limit:
             raise _too_large(f"more than {limit}")
         chunks.append(chunk)
+
+
+def unreadable_body(error: BaseException) -> MalformedPayloadError:
+    """The error for a body the server could not read (a client's fault: 400)."""
+    return MalformedPayloadError(
+        f"the request body could not be read ({type(error).__name__})", value=None
+    )
 
 
 def error_body(error: DlrError) -> dict[str, object]:

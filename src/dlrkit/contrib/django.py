@@ -18,7 +18,14 @@ from .._errors import DlrError
 from .._receipt import DeliveryReceipt
 from .._request import check_options, parse_request
 from .._signature import DEFAULT_MAX_AGE
-from ._common import check_length, error_body, log_refusal, max_size
+from ._common import (
+    check_length,
+    error_body,
+    log_refusal,
+    max_size,
+    read_bounded,
+    unreadable_body,
+)
 
 __all__ = ["error_response", "receipt_from_request", "receipt_view"]
 
@@ -34,14 +41,27 @@ def receipt_from_request(request: Any, **options: Any) -> DeliveryReceipt:
     Raises:
         DlrError: the request is malformed or forged (see :func:`receipt_view`).
     """
-    check_length(request.META.get("CONTENT_LENGTH"), max_size(options))
+    limit = max_size(options)
+    check_length(request.META.get("CONTENT_LENGTH"), limit)
     return parse_request(
         method=request.method,
         content_type=request.META.get("CONTENT_TYPE"),
         query=_query(request.META),
-        body=request.body,  # Django reads no more than Content-Length
+        body=_body(request, limit),
         **options,
     )
+
+
+def _body(request: Any, limit: int) -> bytes:
+    meta = request.META
+    if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated"):
+        # A chunked body (no length, as proxies forward one): Django reads an
+        # empty body then, and the receipt would be refused and lost.
+        return read_bounded(meta["wsgi.input"].read, limit)
+    try:
+        return bytes(request.body)  # Django reads no more than Content-Length
+    except Exception as error:  # RequestDataTooBig, a client that went away, ...
+        raise unreadable_body(error) from None
 
 
 def _query(meta: Any) -> str | bytes:

@@ -53,10 +53,10 @@ def receipt_from_request(request: Any = None, **options: Any) -> DeliveryReceipt
 
 def _body(request: Any, limit: int) -> bytes:
     check_length(request.headers.get("Content-Length"), limit)
-    if request.content_length is not None:
-        # Werkzeug reads no more than Content-Length, which is within the limit.
-        return bytes(request.get_data(cache=True))
-    return read_bounded(request.stream.read, limit)  # chunked: no length announced
+    # From the stream, bounded: Werkzeug's get_data() would read whatever
+    # length the client announces. The stream is consumed (request.form and
+    # get_data() are then empty); the receipt holds what it carried.
+    return read_bounded(request.stream.read, limit)
 
 
 def error_response(error: DlrError) -> Any:

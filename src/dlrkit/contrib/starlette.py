@@ -10,7 +10,7 @@ from typing import Any
 from .._errors import DlrError, MalformedPayloadError
 from .._receipt import DeliveryReceipt
 from .._request import parse_request
-from ._common import check_length, error_body, log_refusal, max_size
+from ._common import check_length, error_body, log_refusal, max_size, unreadable_body
 
 __all__ = ["error_response", "exception_handler", "receipt_from_request"]
 
@@ -39,15 +39,20 @@ async def receipt_from_request(request: Any, **options: Any) -> DeliveryReceipt:
 async def _body(request: Any, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise MalformedPayloadError(
-                f"payload of more than {limit} bytes is over the limit",
-                value=f"<more than {limit} bytes>",
-                http_status=413,
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise MalformedPayloadError(
+                    f"payload of more than {limit} bytes is over the limit",
+                    value=f"<more than {limit} bytes>",
+                    http_status=413,
+                )
+            chunks.append(chunk)
+    except DlrError:
+        raise
+    except Exception as error:  # ClientDisconnect: a 400 for nobody, and no traceback
+        raise unreadable_body(error) from None
     return b"".join(chunks)
 
 
