@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -11,7 +10,7 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 import dlrkit
 from dlrkit.testing import make_dlr_payload
 from dlrkit.testing import strategies as dlr_st
+from dlrkit.testing.clients import asgi_request, django_request, werkzeug_request
 
 DOC = (Path(__file__).parent.parent / "docs" / "recipes.md").read_text(encoding="utf-8")
 SECRET = "recipe-test-secret"
@@ -68,10 +68,8 @@ def flask_client(
     client = module.app.test_client()
 
     def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
-        headers = {"Content-Type": content_type} if content_type else {}
-        environ = {"QUERY_STRING": raw_query(query).decode("latin-1")}  # PEP 3333
-        response = client.open(
-            PATH, method=method, data=body, headers=headers, environ_overrides=environ
+        response = werkzeug_request(
+            client, method, PATH, query=raw_query(query), body=body, content_type=content_type
         )
         return Answer(response.status_code, response.get_data(as_text=True), response.mimetype)
 
@@ -98,12 +96,8 @@ def django_client(
     client = DjangoClient()
 
     def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
-        response = client.generic(
-            method,
-            PATH,
-            data=body,
-            content_type=content_type or "",
-            QUERY_STRING=raw_query(query).decode("latin-1"),  # PEP 3333, as a WSGI server does
+        response = django_request(
+            client, method, PATH, query=raw_query(query), body=body, content_type=content_type
         )
         kind = response.headers.get("Content-Type", "").split(";")[0]
         return Answer(response.status_code, response.content.decode(errors="replace"), kind)
@@ -119,48 +113,14 @@ def fastapi_client(
 
     def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
         # Straight through ASGI: httpx cannot send a query's raw bytes.
-        headers = [(b"content-length", str(len(body)).encode())]
-        if content_type:
-            headers.append((b"content-type", content_type.encode("latin-1")))
-        status, answer, response_headers = asyncio.run(
-            asgi_call(module.app, method, raw_query(query), headers, body)
+        headers = {"content-type": content_type} if content_type else {}
+        answer = asgi_request(
+            module.app, method, PATH, query=raw_query(query), body=body, headers=headers
         )
-        kind = response_headers.get(b"content-type", b"").decode().split(";")[0]
-        return Answer(status, answer.decode(errors="replace"), kind)
+        kind = answer.headers.get("content-type", "").split(";")[0]
+        return Answer(answer.status, answer.body.decode(errors="replace"), kind)
 
     return module, send
-
-
-async def asgi_call(
-    app: Any, method: str, query: bytes, headers: list[tuple[bytes, bytes]], body: bytes
-) -> tuple[int, bytes, dict[bytes, bytes]]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "root_path": "",
-        "query_string": query,
-        "headers": headers,
-        "server": ("testserver", 80),
-        "client": ("testclient", 50000),
-    }
-    requests = [{"type": "http.request", "body": body, "more_body": False}]
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return requests.pop(0) if requests else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app(scope, receive, send)
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    answer = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    return start["status"], answer, dict(start.get("headers", []))
 
 
 CLIENTS = {"flask": flask_client, "django": django_client, "fastapi": fastapi_client}

@@ -64,6 +64,11 @@ class ReportRecord(Classifiable):
         """The recipient's number (the ``to`` column), as a receipt calls it."""
         return self.to
 
+    @property
+    def message_timestamp(self) -> datetime | None:
+        """When the record's outcome was known: finalised, else received (for reports)."""
+        return self.date_finalized or self.date_received
+
 
 FIELDS: Final = Table(
     FieldSpec("account_id", "account_id"),
