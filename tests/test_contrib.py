@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 import dlrkit
 from dlrkit.contrib._common import check_length, error_body, read_bounded
 from dlrkit.testing import make_dlr_payload
+from dlrkit.testing.clients import asgi_request
 
 PAYLOAD = make_dlr_payload("form")
 LIMIT = dlrkit.Limits().max_size
@@ -129,42 +129,14 @@ def asgi(
     """Call *app*, feeding the body chunk by chunk; returns status, body and chunks read."""
     read = 0
 
-    async def run() -> tuple[int, bytes]:
+    def counted() -> Iterator[bytes]:
         nonlocal read
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": "/dlr",
-            "raw_path": b"/dlr",
-            "root_path": "",
-            "query_string": query,
-            "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-            "server": ("testserver", 80),
-            "client": ("testclient", 50000),
-        }
-        messages: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            nonlocal read
-            chunk = next(chunks, None)
-            if chunk is None:
-                return {"type": "http.request", "body": b"", "more_body": False}
+        for chunk in chunks:
             read += 1
-            return {"type": "http.request", "body": chunk, "more_body": True}
+            yield chunk
 
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-
-        await app(scope, receive, send)
-        start = next(m for m in messages if m["type"] == "http.response.start")
-        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-        return start["status"], body
-
-    status, body = asyncio.run(run())
-    return status, body, read
+    answer = asgi_request(app, method, "/dlr", query=query, body=counted(), headers=headers)
+    return answer.status, answer.body, read
 
 
 def endless() -> Iterator[bytes]:

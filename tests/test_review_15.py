@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -17,23 +16,12 @@ import pytest
 import dlrkit
 from dlrkit.contrib._common import check_length, read_bounded
 from dlrkit.testing import make_dlr_payload
+from dlrkit.testing.clients import asgi_request
+
+from .test_contrib import CountingStream
 
 BODY = make_dlr_payload("form")
 FORM = "application/x-www-form-urlencoded"
-
-
-class Endless(io.RawIOBase):
-    def __init__(self) -> None:
-        self.read_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        size = min(len(buffer), 8192)
-        buffer[:size] = b"x" * size
-        self.read_bytes += size
-        return size
 
 
 @pytest.mark.parametrize("header", ["0" * 20 + "200000000", "00065537", " 999999999999 "])
@@ -55,7 +43,7 @@ def test_flask_reads_at_most_the_limit_whatever_the_length_says() -> None:
     app.add_url_rule("/dlr", "dlr", lambda: receipt_from_request().message_id, methods=["POST"])
     for length in ("0" * 20 + "200000000", "60000"):  # padded; and a lie within the limit
         environ = EnvironBuilder(path="/dlr", method="POST", content_type=FORM).get_environ()
-        stream = Endless()
+        stream = CountingStream()
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = stream, length
         statuses: list[str] = []
 
@@ -107,8 +95,6 @@ def test_starlette_client_gone_mid_body_is_a_400_without_a_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fastapi = pytest.importorskip("fastapi")
-    import asyncio
-
     from dlrkit.contrib.fastapi import receipt
 
     app = fastapi.FastAPI()
@@ -117,27 +103,12 @@ def test_starlette_client_gone_mid_body_is_a_400_without_a_traceback(
     async def dlr(r: dlrkit.DeliveryReceipt = fastapi.Depends(receipt())) -> str:  # noqa: B008
         return r.message_id
 
-    async def call() -> int:
-        messages = [{"type": "http.request", "body": b"messageId=", "more_body": True}]
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "POST", "scheme": "http", "path": "/dlr", "raw_path": b"/dlr",
-            "root_path": "", "query_string": b"", "server": ("t", 80), "client": ("c", 1),
-            "headers": [(b"content-type", FORM.encode())],
-        }  # fmt: skip
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await app(scope, receive, send)
-        return int(next(m for m in sent if m["type"] == "http.response.start")["status"])
-
     with caplog.at_level(logging.ERROR):
-        assert asyncio.run(call()) == 400
+        answer = asgi_request(
+            app, "POST", "/dlr", body=[b"messageId="], headers={"content-type": FORM},
+            disconnect=True,
+        )  # fmt: skip
+        assert answer.status == 400
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
-from ._fields import FIELDS, STRICT_FIELDS
+from ._fields import FIELDS, STRICT_FIELDS, quick_read
 from ._json import decode_json
 from ._limits import DEFAULT_LIMITS, Limits
-from ._receipt import DeliveryReceipt, FrozenFields
+from ._receipt import DeliveryReceipt, FrozenFields, build_receipt
 from ._table import check_mapping
 from ._urlencoded import decode_query, url_query_fields
 
@@ -65,11 +65,7 @@ def parse(
 def receipt(fields: Mapping[str, Any], strict: bool = False) -> DeliveryReceipt:
     """:func:`parse` for a mapping that a wire decoder has already checked."""
     values, raw, extra = read_fields(fields, strict)
-    return DeliveryReceipt(
-        **values,
-        extra=_NO_EXTRA if extra is None else FrozenFields._adopt(extra),
-        _raw=raw,
-    )
+    return build_receipt(values, raw, _NO_EXTRA if extra is None else FrozenFields._adopt(extra))
 
 
 def decode_fields(
@@ -90,6 +86,10 @@ def read_fields(
     fields: Mapping[str, Any], strict: bool = False
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, str] | None]:
     """:func:`decode_fields` for a mapping that a wire decoder has already checked."""
+    if type(fields) is dict:
+        quick = quick_read(fields)  # the usual receipt; it reads only exact status words
+        if quick is not None:
+            return quick
     return (STRICT_FIELDS if strict else FIELDS).read(fields)
 
 

@@ -19,7 +19,7 @@ b'a=\\xff'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 __all__ = ["AsgiResponse", "asgi_call", "asgi_request", "django_request", "werkzeug_request"]
@@ -81,11 +81,22 @@ async def asgi_call(
     path: str,
     *,
     query: bytes = b"",
-    body: bytes = b"",
+    body: bytes | Iterable[bytes] = b"",
     headers: Mapping[str, str] | None = None,
+    disconnect: bool = False,
 ) -> AsgiResponse:
-    """Call an ASGI *app* (FastAPI, Starlette, ...) once, without a server or httpx."""
-    sent_headers = {"content-length": str(len(body)), **(headers or {})}
+    """Call an ASGI *app* (FastAPI, Starlette, ...) once, without a server or httpx.
+
+    *body* is the bytes of the body, or an iterable of chunks, sent one by one
+    as a chunked body is (without ``content-length``). With *disconnect*, the
+    client goes away after the chunks instead of ending the body.
+    """
+    sent_headers = dict(headers or {})
+    if isinstance(body, (bytes, bytearray)):
+        sent_headers.setdefault("content-length", str(len(body)))
+        chunks: Iterator[bytes] = iter([bytes(body)])
+    else:
+        chunks = iter(body)
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -97,16 +108,24 @@ async def asgi_call(
         "root_path": "",
         "query_string": query,
         "headers": [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in sent_headers.items()
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in sent_headers.items()
         ],
         "server": ("testserver", 80),
         "client": ("testclient", 50000),
     }
-    requests = [{"type": "http.request", "body": body, "more_body": False}]
+    ended = False
     messages: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        return requests.pop(0) if requests else {"type": "http.disconnect"}
+        nonlocal ended
+        chunk = None if ended else next(chunks, None)
+        if chunk is not None:
+            return {"type": "http.request", "body": chunk, "more_body": True}
+        if ended or disconnect:
+            return {"type": "http.disconnect"}
+        ended = True
+        return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
@@ -124,8 +143,11 @@ def asgi_request(
     path: str,
     *,
     query: bytes = b"",
-    body: bytes = b"",
+    body: bytes | Iterable[bytes] = b"",
     headers: Mapping[str, str] | None = None,
+    disconnect: bool = False,
 ) -> AsgiResponse:
     """:func:`asgi_call`, run to its end (for tests that are not themselves async)."""
-    return asyncio.run(asgi_call(app, method, path, query=query, body=body, headers=headers))
+    return asyncio.run(
+        asgi_call(app, method, path, query=query, body=body, headers=headers, disconnect=disconnect)
+    )
