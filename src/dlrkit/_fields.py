@@ -8,11 +8,10 @@ the table one way, ``DeliveryReceipt.to_wire`` the other.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, cast
+from typing import Final
 
 from ._codecs import (
     UTC,
-    DecodeError,
     decode_datetime,
     decode_err_code,
     decode_price,
@@ -22,10 +21,9 @@ from ._codecs import (
     price_text,
     scts_or_none,
 )
-from ._status import DlrStatus
-from ._table import ABSENT, FieldSpec, Table
+from ._table import FieldSpec, Table
 
-__all__ = ["FIELDS", "STRICT_FIELDS", "WIRE_NAMES", "quick_read"]
+__all__ = ["FIELDS", "STRICT_FIELDS", "WIRE_NAMES"]
 
 
 def _encode_scts(value: datetime) -> str:
@@ -74,59 +72,3 @@ STRICT_FIELDS: Final = Table(
 
 WIRE_NAMES: Final = {spec.attr: spec.wire for spec in FIELDS}
 """Attribute name -> wire name, for the test factories and strategies."""
-
-_KNOWN: Final = frozenset(FIELDS.specs)
-_EXACT_STATUS: Final = {s.value: s for s in DlrStatus}
-_TEXT: Final = tuple((spec.wire, spec.attr) for spec in FIELDS if spec.decode is None)
-_STR: Final = frozenset({str})
-# The optional typed fields, as the table reads them (their codecs' fast paths
-# cover the usual text, so no exception is raised for it).
-_TYPED: Final = (
-    ("price", "price", decode_price),
-    ("scts", "scts", scts_or_none),
-    ("message-timestamp", "message_timestamp", decode_datetime),
-    ("timestamp", "timestamp", decode_timestamp),
-)
-
-
-def quick_read(
-    fields: dict[str, object],
-) -> tuple[dict[str, object], dict[str, str], None] | None:
-    """``FIELDS.read(fields)`` for the usual receipt; None for anything else.
-
-    The usual receipt: only the table's fields, every value text and none of
-    them an absent marker, the status one of the seven words, err-code ASCII
-    digits, every typed value readable. Its checks are whole-mapping ones,
-    done in C; anything else (and every error) is left to the table's loop,
-    which reads it the general way. A property test holds the two alike.
-    For a mapping already checked against the limits, as FIELDS.read is.
-    """
-    if not (_KNOWN.issuperset(fields) and set(map(type, fields.values())) == _STR):
-        return None
-    texts = cast("dict[str, str]", fields)
-    if not ABSENT.isdisjoint(texts.values()):
-        return None
-    get = texts.get
-    state: dict[str, object] = {attr: get(wire) for wire, attr in _TEXT}
-    status = _EXACT_STATUS.get(texts.get("status", ""))
-    err_text = get("err-code", "")
-    if (
-        status is None
-        or state["message_id"] is None
-        or state["msisdn"] is None
-        or state["to"] is None
-        or not (err_text.isascii() and err_text.isdigit() and len(err_text) <= 10)
-    ):
-        return None
-    state["status"] = status
-    state["err_code"] = int(err_text)
-    raw = {"status": texts["status"], "err-code": err_text}
-    for wire, attr, decode in _TYPED:
-        text = get(wire)
-        if text is not None:
-            raw[wire] = text
-            try:
-                state[attr] = decode(text)
-            except DecodeError:
-                return None
-    return state, raw, None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
-from ._fields import FIELDS, STRICT_FIELDS, quick_read
+from ._fields import FIELDS, STRICT_FIELDS
 from ._json import decode_json
 from ._limits import DEFAULT_LIMITS, Limits
 from ._receipt import DeliveryReceipt, FrozenFields, build_receipt
@@ -86,10 +86,6 @@ def read_fields(
     fields: Mapping[str, Any], strict: bool = False
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, str] | None]:
     """:func:`decode_fields` for a mapping that a wire decoder has already checked."""
-    if type(fields) is dict:
-        quick = quick_read(fields)  # the usual receipt; it reads only exact status words
-        if quick is not None:
-            return quick
     return (STRICT_FIELDS if strict else FIELDS).read(fields)
 
 

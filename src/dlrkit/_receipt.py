@@ -140,9 +140,9 @@ def build_receipt(
     """A receipt from a parser's checked values: what ``DeliveryReceipt(**values, ...)``
     gives (a test holds the two alike), without the per-field cost of ``__init__``."""
     receipt = object.__new__(DeliveryReceipt)
-    state = dict(_ABSENT_VALUES)
+    state = receipt.__dict__
+    state.update(_ABSENT_VALUES)
     state.update(values)
     state["extra"] = extra
     state["_raw"] = raw
-    object.__setattr__(receipt, "__dict__", state)
     return receipt
