@@ -12,12 +12,14 @@ from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from dlrkit import DlrError, classify
-from dlrkit._cli import _with_progress, main, sample_log
+from dlrkit._cli import _with_progress, main
+from dlrkit._logs import log_lines, open_log, sample_path
 from dlrkit._report import Report, parse_line
 
 
@@ -98,18 +100,22 @@ def test_report_sample_json_agrees_with_the_library() -> None:
 
     # Recount independently, line by line, with the public API.
     receipts, invalid = [], 0
-    with sample_log() as lines:
-        for line in lines:
+    with sample_path() as path, open_log(path) as log:
+        for line in log.stream:
             try:
-                receipts.append(parse_line(line))
+                receipts.append(parse_line(line.decode()))
             except DlrError:
                 invalid += 1
     assert (data["receipts"], data["invalid"]) == (len(receipts), invalid) == (4000, 3)
     assert data["by_status"] == dict(Counter(r.status.value for r in receipts))
     assert data["by_action"] == dict(Counter(classify(r).action.value for r in receipts))
+    # Interim receipts (accepted, buffered) carry err-code 0 without meaning "Delivered".
+    interim = ("accepted", "buffered")
     assert {k: v["count"] for k, v in data["by_err_code"].items()} == {
-        str(k): v for k, v in Counter(r.err_code for r in receipts).items()
+        str(k): v
+        for k, v in Counter(r.err_code for r in receipts if r.status.value not in interim).items()
     }
+    assert data["interim"] == sum(r.status.value in interim for r in receipts) > 0
     assert data["by_err_code"]["2"]["meaning"] == "Absent Subscriber - Temporary"
     assert data["by_err_code"]["73"]["meaning"] == "not in the guide's table"
     assert data["by_network"] == dict(Counter(r.network_code or "(none)" for r in receipts))
@@ -189,10 +195,10 @@ class FakeTerminal(io.StringIO):
 def test_progress_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     lines = [receipt_line(n) + "\n" for n in range(9000)]
     terminal = FakeTerminal()
-    assert list(_with_progress(iter(lines), terminal, enabled=True, interval=0)) == lines
+    assert list(_with_progress(iter(lines), err=terminal, enabled=True, interval=0)) == lines
     assert "\r8,192 lines" in terminal.getvalue()
     quiet = FakeTerminal()
-    assert list(_with_progress(iter(lines), quiet, enabled=False)) == lines
+    assert list(_with_progress(iter(lines), err=quiet, enabled=False)) == lines
     assert quiet.getvalue() == ""
     # main() enables it only for a terminal without --quiet: captured stderr is no terminal.
     assert main(["report", "--sample", "--format", "json"]) == 0
@@ -263,3 +269,173 @@ def test_parse_bad_input_is_one_line_and_no_traceback(payload: str) -> None:
 def test_parse_missing_file(tmp_path: Path) -> None:
     result = run("parse", str(tmp_path / "nope"))
     assert result.returncode == 1 and "cannot read" in result.stderr
+
+
+# -- issue 15: hostile logs and outputs ---------------------------------------------------------
+
+
+def test_a_truncated_gzip_log_reports_what_was_read(tmp_path: Path) -> None:
+    # It used to end in an EOFError traceback, with no report.
+    packed = gzip.compress("".join(receipt_line(n) + "\n" for n in range(200)).encode())
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(packed[: len(packed) // 2])
+    whole = tmp_path / "whole.jsonl"
+    whole.write_text(receipt_line(999) + "\n")
+    result = run("report", "--format", "json", str(truncated), str(whole))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if str(truncated) in line]
+    assert len(problems) == 1 and "ends too soon" in problems[0]
+    data = json.loads(result.stdout)
+    assert 0 < data["receipts"] < 201  # what was read, and the next file too
+
+
+def test_a_corrupt_gzip_log_is_one_line_and_a_report(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00garbage that is not deflate" * 10)
+    notgz = tmp_path / "plain.gz"
+    notgz.write_bytes(b"not gzip at all\n")
+    for path in (bad, notgz):
+        result = run("report", str(path))
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "gzip" in result.stderr or "ends too soon" in result.stderr
+        assert "receipts" in result.stdout  # the (empty) report is still printed
+
+
+class Stream(io.RawIOBase):
+    """*size* bytes of one line (then a newline and a receipt), made as they are read."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.tail = b"\n" + receipt_line(1).encode() + b"\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left > 0:
+            size = min(len(buffer), self.left, 1 << 20)
+            buffer[:size] = b"x" * size
+            self.left -= size
+            return size
+        size = min(len(buffer), len(self.tail))
+        buffer[:size], self.tail = self.tail[:size], self.tail[size:]
+        return size
+
+
+def test_a_huge_line_is_one_invalid_line_in_flat_memory() -> None:
+    # A single 200 MB line took the report to 600-900 MB.
+    report = Report()
+    tracemalloc.start()
+    try:
+        report.add_lines(log_lines(io.BufferedReader(Stream(50_000_000))))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (report.lines, report.invalid, report.receipts) == (2, 1, 1)
+    assert "line of 50,000,000 bytes is longer than 65,536" in str(report.first_errors[0][2])
+    assert peak < 2_000_000, peak
+
+
+def test_a_gzip_bomb_line_is_one_invalid_line(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as out:
+        for _ in range(400):
+            out.write(b"x" * 100_000)  # one 40 MB line from a few KB
+        out.write(b"\n" + receipt_line(1).encode() + b"\n")
+    assert bomb.stat().st_size < 200_000
+    result = run("report", "--format", "json", str(bomb))
+    assert result.returncode == 0, result.stderr
+    assert (json.loads(result.stdout)["invalid"], json.loads(result.stdout)["receipts"]) == (1, 1)
+
+
+def test_parse_reads_no_more_than_one_payload(tmp_path: Path) -> None:
+    # It read the whole file before its size check (421 MB).
+    big = tmp_path / "big.json"
+    with big.open("wb") as out:
+        out.write(b'{"messageId": "' + b"x" * 30_000_000 + b'"}')
+    tracemalloc.start()
+    try:
+        assert main(["parse", str(big)]) == 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, peak
+
+
+def test_one_receipt_is_one_line_of_the_remove_list(tmp_path: Path) -> None:
+    # msisdn=...001%0A...002%0A...003 wrote three numbers from one receipt.
+    log = tmp_path / "log.txt"
+    query = urlencode({"messageId": "m", "msisdn": "447700900001\n447700900002\n447700900003",
+                       "to": "x", "status": "failed", "err-code": "3"})  # fmt: skip
+    log.write_text(query + "\n")
+    out = tmp_path / "remove.txt"
+    assert run("report", str(log), "--remove-list", str(out)).returncode == 0
+    assert out.read_text().splitlines() == ["447700900001\\n447700900002\\n447700900003"]
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        receipt_line(1, "failed", "3", **{"network-code": "\x1b[2J\x1b[31mEVIL\u202e"}) + "\n"
+        + "\x1b]0;title\x07 not a receipt\n"
+    )  # fmt: skip
+    result = run("report", str(log))
+    assert result.returncode == 0
+    for output in (result.stdout, result.stderr):
+        assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+    assert "\\x1b[2J\\x1b[31mEVIL\\u202e" in result.stdout
+
+
+def test_distinct_codes_and_networks_are_bounded() -> None:
+    # Attacker-chosen network codes and err-codes grew the report without bound.
+    def hostile(count: int) -> Iterator[str]:
+        for n in range(count):
+            yield receipt_line(n, "failed", str(1000 + n), **{"network-code": f"N{n}"})
+
+    report = Report(max_keys=500)
+    report.add_lines(hostile(5_000))
+    assert report.receipts == 5_000
+    assert len(report.networks) <= 501
+    assert report.networks["(other)"].receipts == 4_500
+    assert report.by_err_code[-1] == 4_500  # "other"
+    text = report.to_json()
+    assert text["by_err_code"]["other"]["count"] == 4_500
+    small, large = peak_memory(3_000), peak_memory(30_000)
+    assert large < small * 1.5 + 64 * 1024
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--sample", "--remove-list", "/dev/full"],
+        ["report", "--remove-list", "/"],
+        ["report", "/"],
+        ["parse", "/"],
+        ["parse", "/dev/null"],
+        ["explain", "\x1b[31m"],
+        ["explain", "9" * 5000],
+        ["report", "--format", "yaml"],
+        ["nonsense"],
+    ],
+)
+def test_no_traceback_ever_reaches_the_user(args: list[str]) -> None:
+    result = run(*args, stdin="")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode in (0, 1, 2), result.stderr
+    assert "\x1b" not in result.stderr
+
+
+def test_an_internal_error_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dlrkit._cli as cli
+
+    def broken(*args: object) -> int:
+        raise KeyError("a bug\x1b[2J")
+
+    monkeypatch.setattr(cli, "_explain", broken)  # main() builds its parser anew
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["explain", "2"]) == 70
+    message = err.getvalue()
+    assert message.startswith("dlrkit: internal error (KeyError") and message.count("\n") == 1
+    assert "\x1b" not in message

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import dlrkit
 from dlrkit.testing import make_dlr_payload
+from dlrkit.testing import strategies as dlr_st
+from dlrkit.testing.clients import asgi_request, django_request, werkzeug_request
 
 DOC = (Path(__file__).parent.parent / "docs" / "recipes.md").read_text(encoding="utf-8")
 SECRET = "recipe-test-secret"
@@ -28,39 +34,58 @@ def recipe(name: str) -> str:
     return match.group(1)
 
 
-def load(name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    monkeypatch.setenv("DLR_SIGNATURE_SECRET", SECRET)
+def load(name: str, monkeypatch: pytest.MonkeyPatch, signed: bool = True) -> types.ModuleType:
+    if signed:
+        monkeypatch.setenv("DLR_SIGNATURE_SECRET", SECRET)
+    else:
+        monkeypatch.delenv("DLR_SIGNATURE_SECRET", raising=False)
     module = types.ModuleType(f"dlrkit_recipe_{name}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(recipe(name), f"docs/recipes.md:{name}", "exec"), module.__dict__)
     return module
 
 
-# A client is (method, query, content_type, body) -> (status, text).
-Client = Callable[[str, str, "str | None", bytes], "tuple[int, str]"]
+class Answer(NamedTuple):
+    status: int
+    text: str
+    content_type: str
 
 
-def flask_client(monkeypatch: pytest.MonkeyPatch) -> tuple[types.ModuleType, Client]:
+# A client is (method, query, content_type, body) -> Answer. The query is
+# bytes as they go on the wire: every framework's test client is given them raw.
+Client = Callable[[str, "str | bytes", "str | None", bytes], Answer]
+
+
+def raw_query(query: str | bytes) -> bytes:
+    return query.encode() if isinstance(query, str) else query
+
+
+def flask_client(
+    monkeypatch: pytest.MonkeyPatch, signed: bool = True
+) -> tuple[types.ModuleType, Client]:
     pytest.importorskip("flask")
-    module = load("flask", monkeypatch)
+    module = load("flask", monkeypatch, signed)
     client = module.app.test_client()
 
-    def send(method: str, query: str, content_type: str | None, body: bytes) -> tuple[int, str]:
-        headers = {"Content-Type": content_type} if content_type else {}
-        response = client.open(f"{PATH}?{query}", method=method, data=body, headers=headers)
-        return response.status_code, response.get_data(as_text=True)
+    def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
+        response = werkzeug_request(
+            client, method, PATH, query=raw_query(query), body=body, content_type=content_type
+        )
+        return Answer(response.status_code, response.get_data(as_text=True), response.mimetype)
 
     return module, send
 
 
-def django_client(monkeypatch: pytest.MonkeyPatch) -> tuple[types.ModuleType, Client]:
+def django_client(
+    monkeypatch: pytest.MonkeyPatch, signed: bool = True
+) -> tuple[types.ModuleType, Client]:
     pytest.importorskip("django")
     import django
     from django.conf import settings
     from django.test import Client as DjangoClient
     from django.urls import clear_url_caches
 
-    module = load("django", monkeypatch)
+    module = load("django", monkeypatch, signed)
     if not settings.configured:
         settings.configure(
             DEBUG=False, SECRET_KEY="test", ALLOWED_HOSTS=["testserver"], MIDDLEWARE=[]
@@ -70,27 +95,30 @@ def django_client(monkeypatch: pytest.MonkeyPatch) -> tuple[types.ModuleType, Cl
     clear_url_caches()
     client = DjangoClient()
 
-    def send(method: str, query: str, content_type: str | None, body: bytes) -> tuple[int, str]:
-        response = client.generic(
-            method, f"{PATH}?{query}", data=body, content_type=content_type or ""
+    def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
+        response = django_request(
+            client, method, PATH, query=raw_query(query), body=body, content_type=content_type
         )
-        return response.status_code, response.content.decode()
+        kind = response.headers.get("Content-Type", "").split(";")[0]
+        return Answer(response.status_code, response.content.decode(errors="replace"), kind)
 
     return module, send
 
 
-def fastapi_client(monkeypatch: pytest.MonkeyPatch) -> tuple[types.ModuleType, Client]:
+def fastapi_client(
+    monkeypatch: pytest.MonkeyPatch, signed: bool = True
+) -> tuple[types.ModuleType, Client]:
     pytest.importorskip("fastapi")
-    pytest.importorskip("httpx")
-    from fastapi.testclient import TestClient
+    module = load("fastapi", monkeypatch, signed)
 
-    module = load("fastapi", monkeypatch)
-    client = TestClient(module.app)
-
-    def send(method: str, query: str, content_type: str | None, body: bytes) -> tuple[int, str]:
+    def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
+        # Straight through ASGI: httpx cannot send a query's raw bytes.
         headers = {"content-type": content_type} if content_type else {}
-        response = client.request(method, f"{PATH}?{query}", content=body, headers=headers)
-        return response.status_code, response.text
+        answer = asgi_request(
+            module.app, method, PATH, query=raw_query(query), body=body, headers=headers
+        )
+        kind = answer.headers.get("content-type", "").split(";")[0]
+        return Answer(answer.status, answer.body.decode(errors="replace"), kind)
 
     return module, send
 
@@ -105,9 +133,23 @@ def app(
     yield CLIENTS[request.param](monkeypatch)
 
 
-def send_payload(client: Client, encoding: str, payload: bytes) -> tuple[int, str]:
+@pytest.fixture(params=sorted(CLIENTS))
+def unsigned_app(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[types.ModuleType, Client]]:
+    """The recipe without signing: every request reaches the parser."""
+    yield CLIENTS[request.param](monkeypatch, signed=False)
+
+
+def error_of(text: str) -> dict[str, str]:
+    """The error in a refusal's JSON body (FastAPI puts it under "detail")."""
+    body = json.loads(text)
+    return body.get("detail", body)  # type: ignore[no-any-return]
+
+
+def send_payload(client: Client, encoding: str, payload: bytes) -> Answer:
     if encoding == "query":
-        return client("GET", payload.decode(), None, b"")
+        return client("GET", payload, None, b"")
     return client("POST", "", CONTENT_TYPES[encoding], payload)
 
 
@@ -117,7 +159,7 @@ def test_signed_receipt_is_accepted_and_queued(
 ) -> None:
     module, client = app
     payload = make_dlr_payload(encoding, secret=SECRET, status="failed", err_code=7)  # type: ignore[arg-type]
-    status, _ = send_payload(client, encoding, payload)
+    status, _, _ = send_payload(client, encoding, payload)
     assert status == 204
     receipt = module.receipts.get_nowait()
     assert isinstance(receipt, dlrkit.DeliveryReceipt)
@@ -130,9 +172,10 @@ def test_forged_receipt_is_refused_with_401(
 ) -> None:
     module, client = app
     payload = make_dlr_payload(encoding, secret="not the secret")  # type: ignore[arg-type]
-    status, text = send_payload(client, encoding, payload)
-    assert status == 401
-    assert "signature does not match" in text
+    status, text, kind = send_payload(client, encoding, payload)
+    assert status == 401 and kind == "application/json"
+    assert "signature does not match" in error_of(text)["error"]
+    assert error_of(text)["reason"] == "mismatch"
     assert module.receipts.empty()
 
 
@@ -155,7 +198,7 @@ def test_malformed_receipt_is_refused_with_400(
         del fields["to"]
     fields["sig"] = dlrkit.sign(fields, SECRET, "sha256")
     body = json.dumps(fields).encode() if encoding == "json" else urlencode(fields).encode()
-    status, text = send_payload(client, encoding, body)
+    status, text, _ = send_payload(client, encoding, body)
     assert status == 400
     assert "err-code" in text or "missing required field" in text
     assert module.receipts.empty()
@@ -173,3 +216,77 @@ def test_other_methods_are_405(app: tuple[types.ModuleType, Client]) -> None:
 
 def test_every_recipe_is_tested() -> None:
     assert set(re.findall(r"<!-- recipe: (\w+) -->", DOC)) == set(CLIENTS)
+
+
+# -- issue 15: every integration path answers 4xx, never 5xx -------------------------------
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+@pytest.mark.parametrize("encoding", ["query", "form", "json"])
+def test_malformed_payloads_get_a_4xx_never_a_5xx(
+    unsigned_app: tuple[types.ModuleType, Client], encoding: str, data: st.DataObject
+) -> None:
+    module, client = unsigned_app
+    payload = data.draw(dlr_st.malformed_payloads(encoding))  # type: ignore[arg-type]
+    status, text, kind = send_payload(client, encoding, payload)
+    assert 400 <= status < 500, (status, text)
+    assert kind == "application/json"
+    assert module.receipts.empty()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [b"messageId=m&msisdn=1&to=x&status=failed&err-code=1&client-ref=\xff", b"%ff=1", b"\xff"],
+)
+def test_raw_bytes_that_are_not_utf8_in_the_query_are_a_400(
+    unsigned_app: tuple[types.ModuleType, Client], query: bytes
+) -> None:
+    _, client = unsigned_app
+    status, text, kind = client("GET", query, None, b"")
+    assert (status, kind) == (400, "application/json"), text
+
+
+def test_a_raw_utf8_query_is_read_as_utf8(unsigned_app: tuple[types.ModuleType, Client]) -> None:
+    # Django handed the query over as Latin-1 text: "café" became "cafÃ©".
+    module, client = unsigned_app
+    query = "messageId=m&msisdn=1&to=x&status=delivered&err-code=0&client-ref=café".encode()
+    assert client("GET", query, None, b"").status == 204
+    assert module.receipts.get_nowait().client_ref == "café"
+
+
+def test_errors_are_json_never_html(unsigned_app: tuple[types.ModuleType, Client]) -> None:
+    # Flask served str(error) as text/html, reflecting the sender's markup.
+    _, client = unsigned_app
+    script = "<script>alert(1)</script>"
+    query = urlencode({"messageId": "m", "msisdn": "1", "to": "x", "status": "failed",
+                       "err-code": script})  # fmt: skip
+    status, text, kind = client("GET", query, None, b"")
+    assert (status, kind) == (400, "application/json")
+    assert error_of(text)["field"] == "err-code"
+
+
+def test_an_oversized_body_is_a_413(unsigned_app: tuple[types.ModuleType, Client]) -> None:
+    _, client = unsigned_app
+    body = urlencode({"messageId": "m", "client-ref": "x" * 100_000}).encode()
+    status, text, kind = client("POST", "", CONTENT_TYPES["form"], body)
+    assert (status, kind) == (413, "application/json"), text
+
+
+def test_a_replayed_request_is_refused(app: tuple[types.ModuleType, Client]) -> None:
+    # Every recipe wires a NonceCache.
+    module, client = app
+    payload = make_dlr_payload("form", secret=SECRET)  # type: ignore[arg-type]
+    assert send_payload(client, "form", payload).status == 204
+    status, text, _ = send_payload(client, "form", payload)
+    assert status == 401 and error_of(text)["reason"] == "replayed"
+    assert module.receipts.qsize() == 1
+
+
+def test_refusals_are_logged(
+    app: tuple[types.ModuleType, Client], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, client = app
+    with caplog.at_level(logging.WARNING, logger="dlrkit.contrib"):
+        send_payload(client, "form", make_dlr_payload("form", secret="not it"))  # type: ignore[arg-type]
+    assert any("refused a delivery receipt (401)" in r.getMessage() for r in caplog.records)

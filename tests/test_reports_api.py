@@ -100,6 +100,10 @@ def test_report_record_statuses_of_other_channels_match_the_messages_api() -> No
     assert parse_report_record({**RECORD, "status": "read"}).status is DlrStatus.DELIVERED
 
 
+def test_report_record_price_may_be_a_credit() -> None:
+    assert parse_report_record({**RECORD, "total_price": "-0.0333"}).price == Decimal("-0.0333")
+
+
 def test_report_record_cells_are_stripped() -> None:
     r = parse_report_record({**RECORD, "status": " DELIVERED ", "total_price": " 0.05 "})
     assert (r.status, r.price) == (DlrStatus.DELIVERED, Decimal("0.05"))
@@ -124,7 +128,8 @@ def test_report_record_extra_and_errors() -> None:
 @pytest.mark.parametrize(
     ("column", "value"),
     [
-        ("total_price", "-1000"),
+        ("total_price", "--1000"),
+        ("total_price", "+1"),
         ("total_price", "1_000"),
         ("total_price", "١٢"),
         ("total_price", "1E+999999999"),

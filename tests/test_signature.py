@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -13,8 +14,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from dlrkit import (
+    DlrError,
+    InvalidFieldError,
     NonceCache,
     SignatureError,
+    SignatureFailure,
     SignatureMethod,
     parse,
     parse_request,
@@ -149,8 +153,8 @@ def test_key_order_does_not_matter() -> None:
 def test_ampersand_and_equals_in_values() -> None:
     fields = {**VECTOR_2, "text": "a=b&c"}
     same_after_replacement = {**VECTOR_2, "text": "a_b_c"}
-    assert sign(fields, SECRET_2) == sign(same_after_replacement, SECRET_2)
-    verify_signature(signed(fields, "md5hash", SECRET_2), SECRET_2, now=AT_2)
+    assert sign(fields, SECRET_2, "md5hash") == sign(same_after_replacement, SECRET_2, "md5hash")
+    verify_signature(signed(fields, "md5hash", SECRET_2), SECRET_2, "md5hash", now=AT_2)
 
 
 def test_upper_case_hex_is_accepted() -> None:
@@ -170,7 +174,7 @@ def test_non_ascii_signature_is_a_mismatch_not_a_crash() -> None:
 def test_missing_signature(sig: str | None) -> None:
     request = dict(VECTOR_1) if sig is None else {**VECTOR_1, "sig": sig}
     with pytest.raises(SignatureError) as info:
-        verify_signature(request, SECRET_1, now=AT_1)
+        verify_signature(request, SECRET_1, "sha256", now=AT_1)
     assert info.value.reason == "missing"
     assert info.value.field == "sig"
 
@@ -194,7 +198,7 @@ def test_the_mapping_is_not_mutated() -> None:
     request = signed(VECTOR_1)
     before = dict(request)
     verify_signature(request, SECRET_1, "sha256", now=AT_1)
-    sign(request, SECRET_1)
+    sign(request, SECRET_1, "sha256")
     assert request == before
 
 
@@ -246,7 +250,8 @@ def test_window_can_be_changed_or_turned_off() -> None:
     verify_signature(request, SECRET_1, "sha256", max_age=None)  # real clock
 
 
-@pytest.mark.parametrize("timestamp", [None, "2013-11-21T15:28:18Z", "soon", "-5"])
+# An ISO 8601 timestamp is usable: real traffic carries them (see test_review_14).
+@pytest.mark.parametrize("timestamp", [None, "soon", "-5", "1e9", "²", "0001-01-01T00:00:00+05:00"])
 def test_no_usable_timestamp(timestamp: str | None) -> None:
     fields = {k: v for k, v in VECTOR_1.items() if k != "timestamp"}
     if timestamp is not None:
@@ -269,12 +274,23 @@ def test_signature_is_checked_before_the_window() -> None:
 # -- programming errors ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("secret", ["", b""])
-def test_empty_secret_is_refused(secret: str | bytes) -> None:
-    with pytest.raises(ValueError, match="secret is empty"):
-        verify_signature(signed(VECTOR_1), secret)
-    with pytest.raises(ValueError, match="secret is empty"):
-        sign(VECTOR_1, secret)
+@pytest.mark.parametrize("secret", ["", b"", " ", "\t\n", b"  \r\n", "\u00a0\u2003"])
+def test_empty_or_blank_secret_is_refused(secret: str | bytes) -> None:
+    # An unset variable read as "" or a stray newline must not become the key.
+    with pytest.raises(ValueError, match="secret is empty or only whitespace"):
+        verify_signature(signed(VECTOR_1), secret, "sha256")
+    with pytest.raises(ValueError, match="secret is empty or only whitespace"):
+        sign(VECTOR_1, secret, "sha256")
+    sign(VECTOR_1, " padded ", "sha256")  # surrounding spaces in a real secret are its own
+
+
+def test_signing_names_the_method_explicitly() -> None:
+    # The dashboard's default is sha256 while examples hard-code md5hash:
+    # neither sign() nor verify_signature() guesses.
+    with pytest.raises(TypeError, match="method"):
+        sign(VECTOR_1, SECRET_1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="method"):
+        verify_signature(signed(VECTOR_1), SECRET_1)  # type: ignore[call-arg]
 
 
 def test_unknown_method_names_the_allowed_ones() -> None:
@@ -321,14 +337,128 @@ def test_nonce_cache_discard_lets_a_retry_through() -> None:
     verify_signature(request, SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
 
 
-def test_nonce_cache_expires_and_is_bounded() -> None:
+def test_nonce_cache_expires() -> None:
     cache = NonceCache(max_size=2, ttl=timedelta(minutes=10))
-    assert cache.add(("a", "1"), AT_1)
-    assert not cache.add(("a", "1"), AT_1 + timedelta(minutes=9))
-    assert cache.add(("a", "1"), AT_1 + timedelta(minutes=10))  # expired
-    assert cache.add(("b", "1"), AT_1 + timedelta(minutes=10))
-    assert cache.add(("c", "1"), AT_1 + timedelta(minutes=10))
-    assert len(cache) == 2  # the oldest was dropped
+    assert cache.add("a", AT_1)
+    assert not cache.add("a", AT_1 + timedelta(minutes=9))
+    # Kept through its last instant (the window's edges are inclusive too) ...
+    assert not cache.add("a", AT_1 + timedelta(minutes=10))
+    # ... and forgotten after it.
+    assert cache.add("a", AT_1 + timedelta(minutes=10, seconds=1))
+    assert cache.add("b", AT_1 + timedelta(minutes=10, seconds=1))
+    assert len(cache) == 2
+
+
+def test_nonce_cache_never_forgets_an_unexpired_entry() -> None:
+    # It used to evict the oldest entry above max_size, making it replayable:
+    # full means refuse, with a status that makes the provider retry later.
+    cache = NonceCache(max_size=3, ttl=timedelta(minutes=10))
+    requests = [signed({**VECTOR_1, "nonce": f"n{i}"}) for i in range(4)]
+    for request in requests[:3]:
+        verify_signature(request, SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
+    with pytest.raises(SignatureError) as full:
+        verify_signature(requests[3], SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
+    assert full.value.reason is SignatureFailure.UNAVAILABLE and full.value.http_status == 503
+    for request in requests[:3]:
+        with pytest.raises(SignatureError) as replay:
+            verify_signature(request, SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
+        assert replay.value.reason is SignatureFailure.REPLAYED
+    # Once the first entries expire, the provider's retry (signed anew) gets in.
+    later = AT_1 + timedelta(minutes=10, seconds=1)
+    retry = signed({**VECTOR_1, "nonce": "n3", "timestamp": str(int(later.timestamp()))})
+    verify_signature(retry, SECRET_1, "sha256", now=later, nonce_cache=cache)
+    assert len(cache) == 1
+
+
+def test_hex_case_variants_of_a_signature_are_the_same_request() -> None:
+    # Without a nonce, the guard keyed on the raw "sig": each of the case
+    # variants of one request was accepted once more.
+    request = signed(VECTOR_1)  # VECTOR_1 has no nonce
+    cache = NonceCache()
+    verify_signature(request, SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
+    sig = request["sig"]
+    letters = [i for i, c in enumerate(sig) if c.isalpha()]
+    variants = {sig.upper()} | {sig[:i] + sig[i].upper() + sig[i + 1 :] for i in letters}
+    assert len(variants) >= 20
+    for variant in variants:
+        with pytest.raises(SignatureError) as info:
+            verify_signature({**request, "sig": variant}, SECRET_1, "sha256", now=AT_1,
+                             nonce_cache=cache)  # fmt: skip
+        assert info.value.reason is SignatureFailure.REPLAYED
+
+
+def test_renamed_fields_cannot_strip_the_nonce_or_signed_fields() -> None:
+    # The signing string does not escape names: one field named
+    # "network-code=23410&nonce" signs exactly as "network-code" plus "nonce".
+    request = signed({**VECTOR_1, "network-code": "23410", "nonce": "abc", "price": "0.03"})
+    forged = {k: v for k, v in request.items() if k not in ("network-code", "nonce")}
+    forged["network-code=23410&nonce"] = "abc"
+    assert signing_string(
+        {k: v for k, v in request.items() if k != "sig"}
+    ) == "".join(  # what the old code computed for the forged request
+        f"&{k}={v}" for k, v in sorted(forged.items()) if k != "sig"
+    )
+    cache = NonceCache()
+    verify_signature(request, SECRET_1, "sha256", now=AT_1, nonce_cache=cache)
+    with pytest.raises(SignatureError) as info:
+        verify_signature(forged, SECRET_1, "sha256", now=AT_1, nonce_cache=NonceCache())
+    assert info.value.reason is SignatureFailure.MALFORMED
+    assert "cannot contain '&' or '='" in str(info.value)
+    # Stripping a signed optional field the same way (price) is refused too.
+    stripped = {k: v for k, v in request.items() if k not in ("price", "sig")}
+    stripped["nonce=abc&price"] = "0.03"
+    with pytest.raises(SignatureError, match="cannot contain"):
+        verify_signature({**stripped, "sig": request["sig"]}, SECRET_1, "sha256", now=AT_1)
+    with pytest.raises(DlrError, match="cannot contain"):
+        sign({"a=b": "c"}, SECRET_1, "sha256")
+
+
+def test_a_nonce_cache_needs_the_timestamp_window() -> None:
+    # With max_age=None, a replay after the cache forgot the request passed.
+    with pytest.raises(ValueError, match="needs max_age"):
+        verify_signature(
+            signed(VECTOR_1), SECRET_1, "sha256", max_age=None, nonce_cache=NonceCache()
+        )
+
+
+@pytest.mark.parametrize("framework", ["werkzeug", "django", "starlette"])
+def test_framework_multi_dicts_with_a_repeated_key_are_refused(framework: str) -> None:
+    # Their items() show one value per key (Werkzeug and Starlette the first,
+    # Django the last): the repeat must not hide from the check or the parser.
+    request = signed({**VECTOR_1, "nonce": "abc"})
+    pairs = [*request.items(), ("to", "someone-else")]
+    mapping = multi_dict(framework, pairs)
+    with pytest.raises(SignatureError) as info:
+        verify_signature(mapping, SECRET_1, "sha256", now=AT_1)
+    assert info.value.reason is SignatureFailure.MALFORMED and "repeated" in str(info.value)
+    with pytest.raises(InvalidFieldError, match="repeated") as parsed:
+        parse(mapping)
+    assert parsed.value.field == "to"
+    # Without the repeat, each works as a plain mapping.
+    verify_signature(multi_dict(framework, list(request.items())), SECRET_1, "sha256", now=AT_1)
+
+
+def multi_dict(framework: str, pairs: list[tuple[str, str]]) -> Any:
+    if framework == "werkzeug":
+        from werkzeug.datastructures import MultiDict
+
+        return MultiDict(pairs)
+    if framework == "starlette":
+        from starlette.datastructures import ImmutableMultiDict
+
+        return ImmutableMultiDict(pairs)
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure()
+        django.setup()
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    for name, value in pairs:
+        query.appendlist(name, value)
+    return query
 
 
 def test_nonce_cache_ttl_must_cover_the_window() -> None:
@@ -391,10 +521,24 @@ def test_parse_request_needs_the_method_with_a_secret() -> None:
 
 # -- properties ------------------------------------------------------------------------------------
 
-field_maps = st.dictionaries(text.filter(lambda s: s != "sig"), text, min_size=1, max_size=8)
+# Any name the provider could send: everything but "&" and "=", which the
+# signing string cannot tell apart from its own separators.
+names = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00&="), max_size=30
+).filter(lambda s: s != "sig")
+field_maps = st.dictionaries(names, text, min_size=1, max_size=8)
 
 
-@given(field_maps, st.sampled_from(list(SignatureMethod)), text.filter(bool))
+@given(field_maps, names, text)
+def test_names_with_a_separator_are_refused_wherever_they_are(
+    fields: dict[str, str], name: str, value: str
+) -> None:
+    for bad in (f"{name}&", f"={name}", f"{name}=x&y"):
+        with pytest.raises(DlrError, match="cannot contain"):
+            signing_string({**fields, bad: value})
+
+
+@given(field_maps, st.sampled_from(list(SignatureMethod)), text.filter(str.strip))
 def test_sign_then_verify_passes(
     fields: dict[str, str], method: SignatureMethod, secret: str
 ) -> None:

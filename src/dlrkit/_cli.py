@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import gzip
+import contextlib
+import functools
 import json
+import os
+import re
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
-from typing import Final, TextIO
+from typing import Final, NoReturn, TextIO
 
 import attrs
 
@@ -20,19 +23,31 @@ from ._classify import DEFAULT_POLICY, STATUS_ACTIONS, Policy, Verdict, classify
 from ._codecs import err_code_or_none
 from ._codes import Action, ErrorCode
 from ._errors import DlrError
+from ._geo import country_lookup
+from ._jobs import Part, WriteError, close_output, count_part, number_writer, plan, run_parts
+from ._logs import MAX_LINE, SAMPLE, SAMPLE_INVALID, sample_path, stdin_bytes
 from ._parse import parse_json, parse_query
 from ._receipt import DeliveryReceipt
-from ._report import Report, _code_label, _meaning
+from ._render import printable, report_csv, report_html, report_text
+from ._report import LogLine, Report
 from ._status import DlrStatus
 from ._version import __version__
 
 __all__ = ["main"]
 
-SAMPLE_LOG: Final = "sample-dlr.jsonl.gz"
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (see docs/cli.md).
+
+    0 done; 1 an input could not be read, or (``parse``) was not a receipt;
+    2 a usage error; 70 an internal error (a bug: one line, no traceback);
+    130 interrupted.
+    """
+    if sys.stderr is None:  # started with 2>&-: say nothing, do the work
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stdout is None:  # started with >&-: there is nowhere for the output to go
+        print("dlrkit: the standard output is closed", file=sys.stderr)
+        return 1
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -40,11 +55,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader went away (dlrkit report | head): not an error. Point
+        # stdout at nothing, so that Python's own flush at exit stays quiet.
+        _silence_stdout()
         return 0
+    except (OSError, WriteError) as error:
+        print(f"dlrkit: {printable(str(error))}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug: say so in one line, never with a traceback
+        print(
+            f"dlrkit: internal error ({type(error).__name__}: {printable(str(error))[:200]}); "
+            "please report it",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose error messages quote what was typed: escaped, like all output."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dlrkit", description="Read SMS delivery receipts (DLRs) and say what they mean."
     )
     parser.add_argument("--version", action="version", version=f"dlrkit {__version__}")
@@ -77,7 +121,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("files", nargs="*", metavar="FILE", help="log files; - for stdin; .gz ok")
     report.add_argument("--sample", action="store_true", help="read the bundled sample log")
-    report.add_argument("--format", choices=("text", "json"), default="text")
+    report.add_argument(
+        "--format",
+        choices=("text", "json", "csv"),
+        default="text",
+        help="text for people (the default), json for programs, csv for spreadsheets "
+        "(one row per breakdown entry)",
+    )
+    report.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also write the report as one self-contained HTML page with charts",
+    )
+    report.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs_count,
+        default=1,
+        metavar="N",
+        help="count in N processes (plain files are split; each .gz file is one part)",
+    )
     report.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     report.add_argument(
         "--remove-list",
@@ -166,6 +229,22 @@ def _status_facts(status: DlrStatus) -> dict[str, object]:
     }
 
 
+# The guide's Markdown, as plain text for a terminal.
+_MARKDOWN: Final = (
+    (re.compile(r"<mailto:([^>\s]+)>"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)"), r"\1 (\2)"),
+    (re.compile(r"\*\*([^*]+)\*\*"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+)
+
+
+def plain_text(markdown: str) -> str:
+    """The guide's wording without its Markdown: links as "text (URL)", no ``**``."""
+    for pattern, replacement in _MARKDOWN:
+        markdown = pattern.sub(replacement, markdown)
+    return markdown
+
+
 def _explanation_text(facts: dict[str, object]) -> str:
     if facts["kind"] == "status":
         lines = [
@@ -175,7 +254,7 @@ def _explanation_text(facts: dict[str, object]) -> str:
     elif facts["in_guide"]:
         lines = [
             f"err-code {facts['code']}: {facts['meaning']} ({facts['name']})",
-            f"  {facts['description']}",
+            f"  {plain_text(str(facts['description']))}",
         ]
     else:
         lines = [
@@ -213,55 +292,150 @@ def markdown_table(policy: Policy) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _jobs_count(text: str) -> int:
+    jobs = err_code_or_none(text)
+    if jobs is None or not 1 <= jobs <= 256:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes from 1 to 256, got {text!r}"
+        )
+    return jobs
+
+
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    remove_list: TextIO | None = None
-    if args.remove_list:
-        try:
-            remove_list = open(args.remove_list, "w", encoding="utf-8")  # noqa: SIM115
-        except OSError as error:
-            print(f"dlrkit report: cannot write {args.remove_list}: {_why(error)}", file=err)
-            return 1
-
-    def write_number(msisdn: str) -> None:
-        assert remove_list is not None
-        remove_list.write(msisdn + "\n")
-
-    report = Report(on_remove=write_number if remove_list is not None else None)
-    progress = not args.quiet and err.isatty()
-    paths = list(args.files) if args.files or args.sample else ["-"]
-    try:
-        if args.sample:
-            with sample_log() as lines:
-                report.add_lines(_with_progress(lines, err, progress), "sample")
-        for path in paths:
+    with contextlib.ExitStack() as stack:
+        sources = [(name, path) for name, path in _sources(args, stack)]
+        if any(path == "-" for _, path in sources) and _stdin_is_terminal():
+            print("dlrkit report: reading receipts from stdin (Ctrl-D to end)", file=err)
+        remove_list: TextIO | None = None
+        if args.remove_list:
             try:
-                with open_log(path) as lines:
-                    report.add_lines(_with_progress(lines, err, progress), path)
+                # Line-buffered: a write that fails (a full disk) fails on the number
+                # it writes, named as the list's failure, not later at close.
+                remove_list = open(args.remove_list, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+                stack.callback(close_output, remove_list, args.remove_list)
             except OSError as error:
-                print(f"dlrkit report: cannot read {path}: {_why(error)}", file=err)
+                name = printable(args.remove_list)
+                print(f"dlrkit report: cannot write {name}: {_why(error)}", file=err)
                 return 1
-    finally:
-        if remove_list is not None:
-            remove_list.close()
-    for where, problem in report.first_errors:
-        print(f"dlrkit report: {where}: {problem}", file=err)
+        countries = country_lookup()
+        if args.jobs > 1:
+            report, status = _count_in_parallel(sources, args, remove_list, countries, err, stack)
+        else:
+            report, status = _count(sources, args, remove_list, countries, err)
+    for source, line, problem in report.first_errors:
+        print(f"dlrkit report: {printable(source)}:{line}: {printable(str(problem))}", file=err)
     if report.invalid > len(report.first_errors):
-        print(f"dlrkit report: ... {report.invalid} invalid lines in all", file=err)
+        print(f"dlrkit report: ... {report.invalid:,} invalid lines in all", file=err)
+    intentional = SAMPLE_INVALID if args.sample else 0
+    if intentional and report.invalid:
+        print(
+            f"dlrkit report: (the bundled sample holds {intentional} invalid lines on purpose, "
+            "to show how they are reported)",
+            file=err,
+        )
+    if args.html:
+        try:
+            with open(args.html, "w", encoding="utf-8") as page:
+                page.write(report_html(report))
+        except OSError as error:
+            print(f"dlrkit report: cannot write {printable(args.html)}: {_why(error)}", file=err)
+            status = 1
     if args.format == "json":
         json.dump(report.to_json(), out, indent=2)
         out.write("\n")
+    elif args.format == "csv":
+        out.write(report_csv(report))
     else:
-        out.write(_report_text(report))
-    return 0
+        out.write(report_text(report, intentional_invalid=intentional))
+    return status
+
+
+def _sources(args: argparse.Namespace, stack: contextlib.ExitStack) -> Iterator[tuple[str, str]]:
+    if args.sample:
+        yield SAMPLE, stack.enter_context(sample_path())
+    yield from ((path, path) for path in (args.files or ([] if args.sample else ["-"])))
+
+
+def _count(
+    sources: list[tuple[str, str]],
+    args: argparse.Namespace,
+    remove_list: TextIO | None,
+    countries: Callable[[str], str] | None,
+    err: TextIO,
+) -> tuple[Report, int]:
+    report = Report(
+        on_remove=None if remove_list is None else number_writer(remove_list, args.remove_list),
+        countries=countries,
+    )
+    progress = not args.quiet and err.isatty()
+    status = 0
+    for name, path in sources:
+        show = functools.partial(_with_progress, err=err, enabled=progress)
+        problem = count_part(Part(name, path), report, show)
+        if problem is not None:
+            # Counted so far stays counted: the report covers what was read.
+            print(f"dlrkit report: {printable(name)}: {problem}", file=err)
+            status = 1
+    return report, status
+
+
+def _count_in_parallel(
+    sources: list[tuple[str, str]],
+    args: argparse.Namespace,
+    remove_list: TextIO | None,
+    countries: Callable[[str], str] | None,
+    err: TextIO,
+    stack: contextlib.ExitStack,
+) -> tuple[Report, int]:
+    parts = plan(sources, args.jobs)
+    remove_paths = None
+    if remove_list is not None:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="dlrkit-"))
+        remove_paths = [os.path.join(scratch, f"{i}.txt") for i in range(len(parts))]
+    report = Report(countries=countries)
+    status = 0
+    lines_before: dict[str, int] = {}  # lines of a file in the parts before this one
+    progress = not args.quiet and err.isatty()
+    results = run_parts(parts, args.jobs, remove_paths, countries is not None)
+    for done, (part, counted, problem) in enumerate(results, 1):
+        offset = lines_before.get(part.name, 0)
+        counted.first_errors = [(s, n + offset, e) for s, n, e in counted.first_errors]
+        lines_before[part.name] = offset + counted.lines
+        report = report + counted
+        if remove_paths is not None and remove_list is not None:
+            with open(remove_paths[done - 1], encoding="utf-8") as numbers:
+                shutil.copyfileobj(numbers, remove_list)
+        if problem is not None:
+            print(f"dlrkit report: {printable(part.name)}: {problem}", file=err)
+            status = 1
+        if progress:
+            err.write(f"\r{done:,} of {len(parts):,} parts counted")
+            err.flush()
+    if progress:
+        err.write("\r\x1b[K")
+    return report, status
 
 
 def _why(error: OSError) -> str:
-    return error.strerror or str(error)
+    return printable(error.strerror or str(error))
 
 
 def _with_progress(
-    lines: Iterable[str], err: TextIO, enabled: bool, interval: float = 0.5
-) -> Iterator[str]:
+    lines: Iterable[LogLine],
+    size: int | None = None,
+    position: Callable[[], int] | None = None,
+    *,
+    err: TextIO,
+    enabled: bool,
+    interval: float = 0.5,
+) -> Iterator[LogLine]:
+    """*lines*, showing on a terminal how far the reading is: lines, speed, and with the
+    file's *size* and *position* (bytes on disk, compressed for .gz) percent and time left.
+    """
     if not enabled:
         yield from lines
         return
@@ -271,79 +445,55 @@ def _with_progress(
         if not number % 8192:
             now = time.monotonic()
             if now - shown >= interval:
-                err.write(f"\r{number:,} lines ({number / (now - start):,.0f}/s)")
+                err.write("\r" + _progress(number, now - start, size, position))
                 err.flush()
                 shown = now
         yield line
-    if enabled:
-        err.write("\r\x1b[K")
+    err.write("\r\x1b[K")
 
 
-def _report_text(report: Report) -> str:
-    rate = report.delivery_rate
-    lines = [
-        f"receipts       {report.receipts:>10,}",
-        f"invalid lines  {report.invalid:>10,}",
-        f"delivery rate  {'n/a' if rate is None else f'{rate:.1%}':>10}   (delivered / final)",
-        f"total price    {report.total_price:>10}   (exact, final receipts)",
-        "",
-        "by status",
-        *(f"  {status.value:<12} {n:>10,}" for status, n in report.by_status.most_common()),
-        "",
-        "by err-code",
-        *(
-            f"  {_code_label(code):>4} {n:>10,}  {_meaning(code)}"
-            for code, n in report.by_err_code.most_common()
-        ),
-        "",
-        "by action",
-        *(f"  {a.value:<16} {n:>8,}" for a, n in report.by_action.most_common()),
-        "",
-        "by network (MCCMNC)",
-        *(
-            f"  {name:<14} {n.receipts:>8,}"
-            for name, n in sorted(report.networks.items(), key=lambda i: -i[1].receipts)
-        ),
-    ]
-    failing = report.top_failing_networks()
-    if failing:
-        lines += ["", "top failing networks (failed / final receipts)"]
-        lines += [
-            f"  {name:<14} {n.failed:>8,} / {n.final:<8,} {n.failed / n.final:6.1%}"
-            for name, n in failing
-        ]
-    to_do = report.to_json()["to_do"]
-    lines += ["", "what to do"]
-    if to_do["remove_numbers"]:
-        sample = ", ".join(to_do["remove_sample"])
-        lines.append(f"  remove numbers    {to_do['remove_numbers']:>8,}   e.g. {sample}")
-    if to_do["retries_due"]:
-        codes = ", ".join(f"{c}: {n}" for c, n in to_do["retries_by_err_code"].items())
-        lines.append(f"  retries due       {to_do['retries_due']:>8,}   by err-code {codes}")
-    if to_do["fix_request"]:
-        lines.append(f"  fix the request   {to_do['fix_request']:>8,}   see dlrkit explain CODE")
-    if to_do["contact_support"]:
-        lines.append(f"  contact support   {to_do['contact_support']:>8,}")
-    if lines[-1] == "what to do":
-        lines.append("  nothing")
-    return "\n".join(lines) + "\n"
+def _progress(
+    lines: int, elapsed: float, size: int | None, position: Callable[[], int] | None
+) -> str:
+    text = f"{lines:,} lines ({lines / elapsed:,.0f}/s)"
+    if size and position is not None:
+        done = min(position() / size, 1.0)
+        if done > 0:
+            left = elapsed * (1 - done) / done
+            text = f"{done:4.0%} {text}, about {_duration(round(left))} left"
+    return text + "\x1b[K"
 
 
 def _parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    limit = MAX_LINE
     try:
         if args.file == "-":
-            payload = sys.stdin.buffer.read()
+            if _stdin_is_terminal():
+                print("dlrkit parse: reading one payload from stdin (Ctrl-D to end)", file=err)
+            payload = stdin_bytes().read(limit + 1)
         else:
             with open(args.file, "rb") as handle:
-                payload = handle.read()
+                payload = handle.read(limit + 1)  # never more: one payload is at most this
     except OSError as error:
-        print(f"dlrkit parse: cannot read {args.file}: {_why(error)}", file=err)
+        print(f"dlrkit parse: cannot read {printable(args.file)}: {_why(error)}", file=err)
+        return 1
+    if payload.startswith(b"\x1f\x8b"):
+        print(
+            "dlrkit parse: the input looks gzipped: decompress it first "
+            "(zcat FILE | dlrkit parse), or use dlrkit report for a log",
+            file=err,
+        )
+        return 1
+    if len(payload) > limit:
+        print(f"dlrkit parse: input is longer than {limit:,} bytes: not one receipt", file=err)
         return 1
     try:
         text = payload.strip()
+        if text.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as editors write
+            text = text[3:].lstrip()
         receipt = parse_json(text) if text.startswith(b"{") else parse_query(text)
     except DlrError as error:
-        print(f"dlrkit parse: {error}", file=err)
+        print(f"dlrkit parse: {printable(str(error))}", file=err)
         return 1
     verdict = classify(receipt)
     json.dump({"receipt": receipt_json(receipt), "verdict": verdict_json(verdict)}, out, indent=2)
@@ -378,29 +528,6 @@ def verdict_json(verdict: Verdict) -> dict[str, object]:
         "reason": verdict.reason,
         "retry_after_seconds": None if after is None else after.total_seconds(),
     }
-
-
-@contextmanager
-def open_log(path: str, stdin: TextIO | None = None) -> Iterator[TextIO]:
-    """Open a log file as text: ``-`` is stdin, ``.gz`` files are decompressed."""
-    if path == "-":
-        yield stdin if stdin is not None else sys.stdin
-        return
-    # errors="replace": one bad byte makes one odd line, not a failed report.
-    if path.endswith(".gz"):
-        stream: TextIO = gzip.open(path, "rt", encoding="utf-8", errors="replace")  # noqa: SIM115
-    else:
-        stream = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
-    with stream:
-        yield stream
-
-
-@contextmanager
-def sample_log() -> Iterator[TextIO]:
-    """The realistic sample log bundled with dlrkit."""
-    resource = resources.files("dlrkit") / "data" / SAMPLE_LOG
-    with resources.as_file(resource) as path, open_log(str(path)) as lines:
-        yield lines
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,9 +11,10 @@ arithmetic, the clock or a database later:
 
 * numbers are ASCII digits only (no ``"²"``, ``"١٢"``, ``"1_000"``, signs or
   spaces), with a bounded number of digits;
-* a price is a non-negative decimal of at most 20 digits before and 20 after
-  the point, with an optional exponent of at most two digits (``"1E-7"``);
-  any sum of prices therefore stays finite;
+* a price is a non-negative decimal whose value has at most 20 digits before
+  and 20 after the point (an exponent of at most two digits is read:
+  ``"1E-7"``); it stores as fixed-point text, and sums of prices are exact in
+  :data:`EXACT` arithmetic;
 * a date and time is ISO 8601 as the provider writes it (``2020-07-17
   02:34:35``, ``T`` or space, optional fraction, ``Z``/``+0000``/``+00:00``),
   converted to UTC; dates that would leave ``datetime``'s range in UTC
@@ -26,14 +27,15 @@ arithmetic, the clock or a database later:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Final
 
 from ._status import DlrStatus
 
 __all__ = [
+    "EXACT",
     "UTC",
     "DecodeError",
     "count_or_none",
@@ -44,17 +46,19 @@ __all__ = [
     "decode_err_code",
     "decode_price",
     "decode_status",
+    "decode_strict_status",
     "decode_timestamp",
     "decode_unix_time",
     "err_code_or_none",
+    "exact_sum",
     "int_text",
     "is_ascii_digits",
+    "price_text",
     "scts_or_none",
     "smpp_date_readings",
     "stored_datetime",
     "stored_decimal",
     "text_problem",
-    "unix_seconds_or_none",
 ]
 
 UTC: Final = timezone.utc
@@ -131,19 +135,62 @@ _AMOUNT: Final = re.compile(r"-?" + _PRICE.pattern, re.ASCII)
 def decode_price(text: str) -> Decimal:
     """A price: a non-negative decimal (``"0.03330000"``), never a float.
 
-    At most 20 digits before and 20 after the point, and an optional exponent
-    of at most two digits: so any sum of prices is finite and exact.
+    Its value, written without an exponent, has at most 20 digits before and
+    20 after the point (``"1E-7"`` is read; ``"1E+999999999"`` and
+    ``"0.1e-99"`` are not), so it can be stored and read back as fixed-point
+    text, and sums of prices are exact in :data:`EXACT` arithmetic.
     """
+    whole, _, fraction = text.partition(".")
+    if (
+        len(whole) <= 20
+        and len(fraction) <= 20
+        and text.isascii()
+        and whole.isdigit()
+        and fraction.isdigit()
+    ):
+        return Decimal(text)  # "0.03330000", the provider's form: no regex needed
     if _PRICE.fullmatch(text):
-        return Decimal(text)
+        return _bounded(Decimal(text))
     raise DecodeError("expected a decimal number such as '0.03330000'")
 
 
 def decode_amount(text: str) -> Decimal:
-    """A signed amount (an account balance may be negative); as :func:`decode_price`."""
+    """A signed amount (an account balance, an export's credit); as :func:`decode_price`."""
     if _AMOUNT.fullmatch(text):
-        return Decimal(text)
+        return _bounded(Decimal(text))
     raise DecodeError("expected a decimal number such as '3.14159265'")
+
+
+def _bounded(value: Decimal) -> Decimal:
+    # Only texts with an exponent (or a sign) get here: the grammar bounds the
+    # digits, the exponent can still move them out of the fixed-point range.
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # the grammar admits finite numbers only
+    if value.adjusted() >= _MAX_DIGITS or exponent < -_MAX_DIGITS:
+        raise DecodeError(f"out of range: at most {_MAX_DIGITS} digits each side of the point")
+    return value
+
+
+_MAX_DIGITS: Final = 20
+EXACT: Final = Context(prec=3 * _MAX_DIGITS)
+"""Arithmetic in which sums of prices are exact: ``EXACT.add(total, price)``.
+
+Precision for 20 + 20 digits, and 20 more for the count of terms: no sum of
+parsed prices can round, where the default context (28 digits) would.
+"""
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum of *values* in :data:`EXACT` arithmetic: never rounded."""
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
+
+
+def price_text(value: Decimal) -> str:
+    """A price or amount as the fixed-point text the provider writes, which decodes again."""
+    return format(value, "f")
 
 
 # -- dates and times -----------------------------------------------------------------------
@@ -223,12 +270,6 @@ def decode_unix_time(text: str) -> datetime:
         return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=micro)
     except (OverflowError, OSError, ValueError):  # pragma: no cover - platform limits
         raise DecodeError("unix time out of range") from None
-
-
-def unix_seconds_or_none(text: str) -> int | None:
-    """Whole unix seconds from *text* (for the signature window), or None."""
-    match = _UNIX.fullmatch(text)
-    return int(match.group(1)) if match is not None else None
 
 
 def decode_timestamp(text: str) -> datetime:
@@ -330,52 +371,53 @@ def scts_or_none(text: str) -> datetime | None:
 
 # -- the status vocabulary -----------------------------------------------------------------
 
-# One vocabulary for every record type: the SMS receipt's seven words, the
-# Messages API's (and the Reports API's rows for other channels, which use
-# them), and SMPP's stat words, which vendors send in full or cut to seven
-# letters. "read" is a delivery that went further; "undeliverable" and
-# SMPP's "deleted" are failures.
+# One vocabulary for every record type, by whole word in any case: the SMS
+# receipt's seven words; the Messages API's (which the Reports API's rows for
+# other channels use too), where "read" is a delivery that went further; and
+# SMPP's stat words, in their seven-letter forms and in full, with the
+# message states of SMPP 5.0. Only whole words: "DELIVERY_FAILED" is no
+# delivery, and stays UNKNOWN with its word kept.
 _EXACT: Final[Mapping[str, DlrStatus]] = {s.value: s for s in DlrStatus}
 _WORDS: Final[Mapping[str, DlrStatus]] = {
     **_EXACT,
+    # Messages API
     "submitted": DlrStatus.ACCEPTED,
     "read": DlrStatus.DELIVERED,
     "undeliverable": DlrStatus.FAILED,
+    # SMPP stat words and message states
+    "delivrd": DlrStatus.DELIVERED,
+    "undeliv": DlrStatus.FAILED,
     "deleted": DlrStatus.FAILED,
+    "skipped": DlrStatus.FAILED,
+    "rejectd": DlrStatus.REJECTED,
+    "acceptd": DlrStatus.ACCEPTED,
     "enroute": DlrStatus.ACCEPTED,
-}
-_SMPP_STAT: Final[Mapping[str, DlrStatus]] = {
-    "DELIVRD": DlrStatus.DELIVERED,
-    "DELIVER": DlrStatus.DELIVERED,
-    "EXPIRED": DlrStatus.EXPIRED,
-    "DELETED": DlrStatus.FAILED,
-    "UNDELIV": DlrStatus.FAILED,
-    "FAILED": DlrStatus.FAILED,
-    "REJECTD": DlrStatus.REJECTED,
-    "REJECTE": DlrStatus.REJECTED,
-    "ACCEPTD": DlrStatus.ACCEPTED,
-    "ACCEPTE": DlrStatus.ACCEPTED,
-    "ENROUTE": DlrStatus.ACCEPTED,
-    "BUFFERE": DlrStatus.BUFFERED,
-    "UNKNOWN": DlrStatus.UNKNOWN,
+    "scheduled": DlrStatus.ACCEPTED,
 }
 STATUS_WORDS: Final = frozenset(_EXACT)
 """The seven status words of the SMS receipt (``strict=True`` accepts only these)."""
+
+
+def decode_strict_status(text: str) -> DlrStatus:
+    """One of the SMS receipt's seven status words, exactly as the provider writes it."""
+    status = _EXACT.get(text)
+    if status is None:
+        raise DecodeError(f"expected one of {', '.join(sorted(STATUS_WORDS))}")
+    return status
 
 
 def decode_status(text: str) -> DlrStatus:
     """Any status word, in any case, as a :class:`DlrStatus`; never raises.
 
     The receipt's seven words, the Messages API's (``submitted``, ``read``,
-    ``undeliverable``) and SMPP's stat words (``DELIVRD``, ``UNDELIVERABLE``:
-    by their first seven letters). Any other word is ``UNKNOWN``; callers keep
-    the word as sent.
+    ``undeliverable``) and SMPP's (``DELIVRD``, ``UNDELIV``, ``DELETED``,
+    ``REJECTD``, ``ACCEPTD``, ``ENROUTE``, ...). Any other word is
+    ``UNKNOWN``; callers keep the word as sent.
     """
     status = _EXACT.get(text)
     if status is not None:
         return status
-    word = text.strip()
-    return _WORDS.get(word.lower()) or _SMPP_STAT.get(word.upper()[:7], DlrStatus.UNKNOWN)
+    return _WORDS.get(text.strip().lower(), DlrStatus.UNKNOWN)
 
 
 # -- text ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Final, TypeVar
 import attrs
 
 from ._classify import Classifiable
+from ._codecs import exact_sum
 from ._receipt import DeliveryReceipt
 from ._send import SendResponse
 from ._status import DlrStatus
@@ -156,7 +157,7 @@ class MessageState(Classifiable):
             for mid, r in self._parts.items()
         ]
         prices = [p for p in known if p is not None]
-        return sum(prices, Decimal(0)) if prices else None
+        return exact_sum(prices) if prices else None
 
 
 def _snapshot(record: MessageRecord) -> MessageState:

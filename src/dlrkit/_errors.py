@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "DlrError",
     "InvalidFieldError",
     "MalformedPayloadError",
     "MissingFieldError",
+    "Problem",
     "SignatureError",
     "SignatureFailure",
+    "combined",
 ]
 
 # Longest excerpt of an offending value quoted in a message: a hostile 64 KiB
@@ -31,13 +33,24 @@ def quote(value: object) -> str:
     return text
 
 
+class Problem(NamedTuple):
+    """One thing wrong with a payload: which field, its value, and why, in words."""
+
+    field: str | None
+    value: object
+    reason: str
+
+
 class DlrError(ValueError):
     """Something about a delivery receipt is wrong.
 
     Attributes:
-        field: the wire name of the offending field (``"err-code"``), or None
-            when the problem is with the payload as a whole.
-        value: the offending value as received, or None.
+        field: the wire name of the (first) offending field (``"err-code"``),
+            or None when the problem is with the payload as a whole.
+        value: its value as received, or None.
+        problems: every problem found, first to last: a parser reads every
+            field and reports them all (``problems[0]`` is ``field``/``value``).
+            The message names the first and says how many more there are.
         http_status: the status a webhook should answer with. A 4xx tells the
             provider the request itself is bad.
     """
@@ -51,10 +64,12 @@ class DlrError(ValueError):
         field: str | None = None,
         value: object = None,
         http_status: int | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.field = field
         self.value = value
+        self.problems: tuple[Problem, ...] = (Problem(field, value, reason or message),)
         if http_status is not None:
             self.http_status = http_status
 
@@ -85,18 +100,35 @@ class MissingFieldError(DlrError):
 
     def __init__(self, field: str, *, value: object = None) -> None:
         if value is None:
-            message = f"missing required field {field!r}"
+            message, reason = f"missing required field {field!r}", "missing"
         else:
             message = f"required field {field!r} has no value: {quote(value)}"
-        super().__init__(message, field=field, value=value)
+            reason = "has no value"
+        super().__init__(message, field=field, value=value, reason=reason)
 
 
 class InvalidFieldError(DlrError):
     """A field is present but its value cannot be what the provider sends."""
 
     def __init__(self, field: str, value: object, reason: str) -> None:
-        super().__init__(f"invalid {field!r} {quote(value)}: {reason}", field=field, value=value)
+        super().__init__(
+            f"invalid {field!r} {quote(value)}: {reason}", field=field, value=value, reason=reason
+        )
         self.reason = reason
+
+
+def combined(errors: Sequence[DlrError]) -> DlrError:
+    """One error for several problems: the first, whose message says how many more.
+
+    The message stays one line (a webhook log's), ``field``, ``value`` and
+    ``http_status`` are the first problem's, and ``problems`` lists them all.
+    """
+    first = errors[0]
+    if len(errors) > 1:
+        more = len(errors) - 1
+        first.args = (f"{first.args[0]} (and {more} more problem{'s' if more > 1 else ''})",)
+        first.problems = tuple(problem for error in errors for problem in error.problems)
+    return first
 
 
 class MalformedPayloadError(DlrError):
@@ -121,6 +153,7 @@ class SignatureFailure(str, Enum):
     EXPIRED = "expired"
     FUTURE = "future"
     REPLAYED = "replayed"
+    UNAVAILABLE = "unavailable"
 
     @property
     def description(self) -> str:
@@ -141,11 +174,15 @@ _FAILURES: Final[Mapping[SignatureFailure, str]] = {
         "the signature is wrong: wrong secret, wrong method, or a changed field"
     ),
     SignatureFailure.NO_TIMESTAMP: (
-        "the window is on, and 'timestamp' is absent or not unix seconds"
+        "the window is on, and 'timestamp' is absent or not a time (unix seconds or ISO 8601)"
     ),
     SignatureFailure.EXPIRED: "'timestamp' is more than max_age before now",
     SignatureFailure.FUTURE: "'timestamp' is more than max_age after now",
     SignatureFailure.REPLAYED: "the nonce cache has already accepted this request",
+    SignatureFailure.UNAVAILABLE: (
+        "the replay guard cannot record the request now (full, or its store is down): "
+        "answered with 503, so that the provider retries later"
+    ),
 }
 
 
@@ -165,6 +202,7 @@ class SignatureError(DlrError):
         reason: SignatureFailure | str,
         field: str | None = None,
         value: object = None,
+        http_status: int | None = None,
     ) -> None:
-        super().__init__(message, field=field, value=value)
+        super().__init__(message, field=field, value=value, http_status=http_status)
         self.reason = SignatureFailure(reason)

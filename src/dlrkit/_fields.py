@@ -8,7 +8,6 @@ the table one way, ``DeliveryReceipt.to_wire`` the other.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Final
 
 from ._codecs import (
@@ -17,17 +16,14 @@ from ._codecs import (
     decode_err_code,
     decode_price,
     decode_status,
+    decode_strict_status,
     decode_timestamp,
+    price_text,
     scts_or_none,
 )
 from ._table import FieldSpec, Table
 
-__all__ = ["FIELDS", "WIRE_NAMES"]
-
-
-def _encode_price(price: Decimal) -> str:
-    # Fixed-point: the provider never sends exponents ("1E-7").
-    return format(price, "f")
+__all__ = ["FIELDS", "STRICT_FIELDS", "WIRE_NAMES"]
 
 
 def _encode_scts(value: datetime) -> str:
@@ -52,7 +48,7 @@ FIELDS: Final = Table(
     FieldSpec("msisdn", "msisdn", required=True),
     FieldSpec("to", "to", required=True),
     FieldSpec("network-code", "network_code"),
-    FieldSpec("price", "price", decode=decode_price, encode=_encode_price),
+    FieldSpec("price", "price", decode=decode_price, encode=price_text),
     FieldSpec("status", "status", required=True, decode=decode_status),
     FieldSpec("scts", "scts", decode=scts_or_none, encode=_encode_scts),
     FieldSpec("err-code", "err_code", required=True, decode=decode_err_code),
@@ -68,6 +64,11 @@ FIELDS: Final = Table(
     FieldSpec("nonce", "nonce"),
     FieldSpec("sig", "sig"),
 )
+
+STRICT_FIELDS: Final = Table(
+    *(s._replace(decode=decode_strict_status) if s.wire == "status" else s for s in FIELDS)
+)
+"""FIELDS with ``strict=True``: the status must be one of the seven wire words."""
 
 WIRE_NAMES: Final = {spec.attr: spec.wire for spec in FIELDS}
 """Attribute name -> wire name, for the test factories and strategies."""

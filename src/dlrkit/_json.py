@@ -6,7 +6,7 @@ import json
 from typing import Any, Final
 
 from ._codecs import text_problem
-from ._errors import InvalidFieldError, MalformedPayloadError
+from ._errors import DlrError, InvalidFieldError, MalformedPayloadError, combined
 from ._limits import DEFAULT_LIMITS, Limits
 from ._payload import payload_text
 from ._table import too_many_fields
@@ -100,21 +100,61 @@ def _check_text(name: str, text: str, limits: Limits) -> None:
 
 
 def _decode_json_text(body: bytes | str, limits: Limits) -> tuple[str, Any]:
+    text = _json_text(body, limits)
+    return text, _decode(text)
+
+
+def _json_text(body: bytes | str, limits: Limits) -> str:
     text = payload_text(body, "utf-8", limits)
     if text.startswith("\ufeff"):
         text = text[1:]
     # JSONDecoder.decode() less its two whitespace regexes: JSON's own four
     # whitespace characters are stripped here, trailing data refused below.
-    text = text.strip(_JSON_SPACE)
+    return text.strip(_JSON_SPACE)
+
+
+def _decode(text: str) -> Any:
     try:
         value, end = _JSON.raw_decode(text)
         if end != len(text):
             raise ValueError(f"extra data after the JSON value at position {end}")
-        return text, value
+        return value
     except (InvalidFieldError, MalformedPayloadError):
         raise
     except (ValueError, RecursionError) as exc:
         raise MalformedPayloadError(f"body is not valid JSON: {exc}", value=text) from None
+
+
+# The usual receipt's object, decoded in C with no Python hook at all.
+_PLAIN: Final = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=_refuse_constant)
+_STR: Final = frozenset({str})
+
+
+def _quick_object(text: str, limits: Limits) -> dict[str, str] | None:
+    """:func:`decode_json`'s result for a flat object of strings; None for anything else.
+
+    Without a backslash, the text has no escape, so no string can hold a NUL
+    or a lone surrogate (see _check_document), and every ``"`` starts or ends
+    a string: a flat object of N string values has exactly 4N of them, and a
+    repeated name shows as a dict with fewer entries than that. Anything else
+    (other values, repeats, errors) is left to the general decoder and its
+    exact message; a test holds the two alike.
+    """
+    if not text.startswith("{") or "\\" in text or len(text) > limits.max_value_length:
+        return None
+    try:
+        obj, end = _PLAIN.raw_decode(text)
+    except (ValueError, RecursionError):
+        return None
+    if (
+        end != len(text)
+        or type(obj) is not dict
+        or len(obj) > limits.max_fields
+        or not _STR.issuperset(map(type, obj.values()))
+        or text.count('"') != 4 * len(obj)
+    ):
+        return None
+    return obj
 
 
 def decode_json(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
@@ -125,7 +165,11 @@ def decode_json(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> dict[s
     :func:`~dlrkit.parse` reads as absent); booleans, arrays and objects are
     refused, as are repeated keys and escaped lone surrogates.
     """
-    text, obj = _decode_json_text(body, limits)
+    text = _json_text(body, limits)
+    quick = _quick_object(text, limits)
+    if quick is not None:
+        return quick
+    obj = _decode(text)
     if type(obj) is not dict:
         raise MalformedPayloadError(
             f"JSON body must be an object, got {type(obj).__name__}", value=body
@@ -136,17 +180,23 @@ def decode_json(body: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> dict[s
     # See _check_document: without escapes or a long text, no check is needed.
     escaped = "\\u" in text
     long_text = len(text) > longest
+    problems: list[DlrError] | None = None
     for name, value in obj.items():
-        if type(value) is str:
-            if escaped or long_text:
-                _check_text(name, name, limits)
-                _check_text(name, value, limits)
-        elif value is None:
-            obj[name] = "null"
-        else:
-            raise InvalidFieldError(
-                name, value, f"expected a string, got a JSON {_json_kind(value)}"
-            )
+        try:
+            if type(value) is str:
+                if escaped or long_text:
+                    _check_text(name, name, limits)
+                    _check_text(name, value, limits)
+            elif value is None:
+                obj[name] = "null"
+            else:
+                raise InvalidFieldError(
+                    name, value, f"expected a string, got a JSON {_json_kind(value)}"
+                )
+        except DlrError as error:
+            problems = [*(problems or ()), error]
+    if problems:
+        raise combined(problems)
     return obj
 
 

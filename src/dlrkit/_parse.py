@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
-from ._codecs import STATUS_WORDS
-from ._errors import InvalidFieldError
-from ._fields import FIELDS
+from ._fields import FIELDS, STRICT_FIELDS
 from ._json import decode_json
 from ._limits import DEFAULT_LIMITS, Limits
-from ._receipt import DeliveryReceipt, FrozenFields
+from ._receipt import DeliveryReceipt, FrozenFields, build_receipt
 from ._table import check_mapping
 from ._urlencoded import decode_query, url_query_fields
 
@@ -67,11 +65,7 @@ def parse(
 def receipt(fields: Mapping[str, Any], strict: bool = False) -> DeliveryReceipt:
     """:func:`parse` for a mapping that a wire decoder has already checked."""
     values, raw, extra = read_fields(fields, strict)
-    return DeliveryReceipt(
-        **values,
-        extra=_NO_EXTRA if extra is None else FrozenFields._adopt(extra),
-        _raw=raw,
-    )
+    return build_receipt(values, raw, _NO_EXTRA if extra is None else FrozenFields._adopt(extra))
 
 
 def decode_fields(
@@ -92,12 +86,7 @@ def read_fields(
     fields: Mapping[str, Any], strict: bool = False
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, str] | None]:
     """:func:`decode_fields` for a mapping that a wire decoder has already checked."""
-    values, raw, extra = FIELDS.read(fields)
-    if strict and raw["status"] not in STATUS_WORDS:
-        raise InvalidFieldError(
-            "status", raw["status"], f"expected one of {', '.join(sorted(STATUS_WORDS))}"
-        )
-    return values, raw, extra
+    return (STRICT_FIELDS if strict else FIELDS).read(fields)
 
 
 def parse_query(
@@ -116,7 +105,7 @@ def parse_query(
 def parse_form(
     body: bytes | str,
     *,
-    charset: str = "utf-8",
+    charset: str | None = "utf-8",
     strict: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> DeliveryReceipt:

@@ -13,10 +13,17 @@ __all__ = ["charset_codec", "check_size", "payload_text"]
 _DEFAULT_CHARSET: Final = "utf-8"
 
 
-def charset_codec(charset: str) -> str:
-    """The Python codec for a ``charset`` parameter; unsupported ones are a ``DlrError``."""
-    if charset == _DEFAULT_CHARSET:
-        return charset
+def charset_codec(charset: str | None) -> str:
+    """The Python codec for a ``charset`` parameter; unsupported ones are a ``DlrError``.
+
+    None or empty (a framework's "no charset parameter") is the default, UTF-8.
+    """
+    if charset == _DEFAULT_CHARSET or not charset:
+        return _DEFAULT_CHARSET
+    if not isinstance(charset, str):
+        raise MalformedPayloadError(
+            f"charset must be text, got {type(charset).__name__}", field="charset", value=charset
+        )
     try:
         return decode_charset(charset)
     except DecodeError as error:

@@ -9,11 +9,18 @@ from ._errors import MalformedPayloadError, quote
 from ._json import decode_json
 from ._limits import DEFAULT_LIMITS, Limits
 from ._parse import receipt
+from ._payload import charset_codec
 from ._receipt import DeliveryReceipt
-from ._signature import DEFAULT_MAX_AGE, NonceCache, SignatureMethod, verify_signature
-from ._urlencoded import decode_query
+from ._signature import (
+    DEFAULT_MAX_AGE,
+    NonceCache,
+    SignatureMethod,
+    check_signing,
+    verify_signature,
+)
+from ._urlencoded import decode_query, url_query_fields
 
-__all__ = ["decode_request", "parse_request"]
+__all__ = ["check_options", "decode_request", "parse_request"]
 
 _FORM: Final = "application/x-www-form-urlencoded"
 
@@ -36,7 +43,7 @@ def decode_request(
     """
     verb = method.upper() if isinstance(method, str) else method  # type: ignore[redundant-expr]
     if verb == "GET":
-        return decode_query(query, limits=limits)
+        return url_query_fields(query, limits)  # as parse_query: a leading "?" is ignored
     if verb != "POST":
         raise MalformedPayloadError(
             f"delivery receipts come by GET or POST, not {quote(method)}",
@@ -48,6 +55,13 @@ def decode_request(
     if media_type == _FORM:
         return decode_query(body, charset=charset, limits=limits)
     if media_type == "application/json" or media_type.endswith("+json"):
+        if charset_codec(charset) != "utf-8":  # JSON is UTF-8 (RFC 8259)
+            raise MalformedPayloadError(
+                f"JSON with charset {quote(charset)}: JSON is UTF-8",
+                field="charset",
+                value=charset,
+                http_status=415,
+            )
         return decode_json(body, limits=limits)
     raise MalformedPayloadError(
         f"unsupported content type {quote(content_type)}; expected {_FORM} or application/json",
@@ -111,19 +125,37 @@ def parse_request(
     Raises:
         SignatureError: the request is not correctly signed.
         DlrError: the request is malformed (see :func:`parse`).
-        ValueError: *secret* without *signature_method*, and the programming
-            errors listed for :func:`verify_signature`.
+        ValueError: *secret* without *signature_method*, *nonce_cache*
+            without *secret*, and the programming errors listed for
+            :func:`verify_signature`.
     """
+    check_options(secret, signature_method, max_age, nonce_cache)
     fields = decode_request(
         method=method, content_type=content_type, query=query, body=body, limits=limits
     )
     if secret is not None:
-        if signature_method is None:
-            raise ValueError(
-                "parse_request(secret=...) needs signature_method=: the method chosen for "
-                "your account's signature secret (the dashboard's default is 'sha256')"
-            )
+        assert signature_method is not None  # check_options says so
         verify_signature(
             fields, secret, signature_method, max_age=max_age, now=now, nonce_cache=nonce_cache
         )
     return receipt(fields, strict)
+
+
+def check_options(
+    secret: str | bytes | None,
+    signature_method: SignatureMethod | str | None,
+    max_age: timedelta | None,
+    nonce_cache: NonceCache | None,
+) -> None:
+    """ValueError for a mistake in :func:`parse_request`'s signing options.
+
+    The framework helpers call it when they are set up, so that a mistake
+    fails at start-up rather than as a 500 on every request.
+    """
+    if secret is not None:
+        check_signing(secret, signature_method, max_age, nonce_cache)
+    elif nonce_cache is not None:
+        raise ValueError(
+            "a nonce_cache without a secret guards nothing: only signed requests are "
+            "recorded (pass secret= and signature_method=)"
+        )

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._codecs import decode_amount, decode_count, decode_price
+from ._codecs import decode_amount, decode_count, decode_price, exact_sum
 from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
 from ._frozen import frozen_json
 from ._json import decode_json_value
@@ -114,7 +114,7 @@ class SendResponse:
     def total_price(self) -> Decimal | None:
         """The sum of the parts' prices, or None when no part has one."""
         prices = [p.message_price for p in self.messages if p.message_price is not None]
-        return sum(prices, Decimal(0)) if prices else None
+        return exact_sum(prices) if prices else None
 
 
 _PART: Final = Table(

@@ -19,14 +19,23 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Final
 
-from ._codecs import unix_seconds_or_none
-from ._errors import DlrError, InvalidFieldError, SignatureError, SignatureFailure, quote
-from ._table import single_value
+from ._codecs import DecodeError, decode_timestamp
+from ._errors import (
+    DlrError,
+    InvalidFieldError,
+    MalformedPayloadError,
+    SignatureError,
+    SignatureFailure,
+    quote,
+)
+from ._table import refuse_repeats, single_value
 
 __all__ = [
     "DEFAULT_MAX_AGE",
     "NonceCache",
     "SignatureMethod",
+    "check_signing",
+    "replay_key",
     "sign",
     "signing_string",
     "verify_signature",
@@ -73,10 +82,17 @@ def _method(method: SignatureMethod | str) -> SignatureMethod:
 
 
 def _secret(secret: str | bytes) -> bytes:
-    key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
-    if not key:
-        # An empty secret would let anyone sign: refuse it rather than verify.
-        raise ValueError("the signature secret is empty")
+    if isinstance(secret, str):
+        blank = not secret.strip()
+        key = secret.encode("utf-8")
+    else:
+        key = bytes(secret)
+        blank = not key.strip()
+    if blank:
+        # An empty secret would let anyone sign, and a blank one is a
+        # configuration mistake (an unset variable, a stray newline): refuse
+        # both rather than verify against them.
+        raise ValueError("the signature secret is empty or only whitespace")
     return key
 
 
@@ -86,13 +102,28 @@ def signing_string(fields: Mapping[str, str | list[str]]) -> str:
     >>> signing_string({"b": "x=1&y", "a": "alphabet", "sig": "ignored"})
     '&a=alphabet&b=x_1_y'
 
+    The provider replaces ``&`` and ``=`` in values, but not in names: a name
+    holding either could make two different requests sign alike (a field
+    named ``network-code=23410&nonce`` signs as two fields), so such names
+    are refused. The provider's names never hold them.
+
     Raises:
-        DlrError: a name is not a string, a value is not a string, or a field
-            is repeated.
+        DlrError: a name is not a string or holds ``&`` or ``=``, a value is
+            not a string, or a field is repeated (in a list, or in a
+            framework's multi-valued mapping).
     """
+    if not isinstance(fields, Mapping):
+        raise MalformedPayloadError(
+            f"expected a mapping of fields, got {type(fields).__name__}", value=fields
+        )
+    refuse_repeats(fields)
     for name in fields:
         if not isinstance(name, str):
-            raise InvalidFieldError(repr(name), name, "field names must be strings")
+            raise InvalidFieldError(quote(name), name, "field names must be strings")
+        if "&" in name or "=" in name:
+            raise InvalidFieldError(
+                name, fields[name], "a signed field's name cannot contain '&' or '='"
+            )
     parts = []
     for name in sorted(fields):
         if name == "sig":
@@ -101,21 +132,32 @@ def signing_string(fields: Mapping[str, str | list[str]]) -> str:
         if value is None:
             continue
         parts.append(f"&{name}={value.replace('&', '_').replace('=', '_')}")
-    return "".join(parts)
+    text = "".join(parts)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedPayloadError(
+                "a field holds a lone surrogate, which cannot be signed", value=text
+            ) from None
+    return text
 
 
 def sign(
     fields: Mapping[str, str | list[str]],
     secret: str | bytes,
-    method: SignatureMethod | str = SignatureMethod.MD5HASH,
+    method: SignatureMethod | str,
 ) -> str:
     """The signature of *fields* as lowercase hex.
 
-    Any ``sig`` field is left out, so signing a received request gives what its
-    ``sig`` should be. Add ``timestamp`` (and a ``nonce``) before signing, as
-    the provider does.
+    *method* is the one chosen for the account's signature secret in the
+    dashboard (whose default is ``"sha256"``); there is no default here, as
+    guessing it is the commonest cause of "invalid signature". Any ``sig``
+    field is left out, so signing a received request gives what its ``sig``
+    should be. Add ``timestamp`` (and a ``nonce``) before signing, as the
+    provider does.
 
-    >>> sign({"a": "alphabet", "b": "bananas", "timestamp": "2100"}, "abcde")
+    >>> sign({"a": "alphabet", "b": "bananas", "timestamp": "2100"}, "abcde", "md5hash")
     '7d43241108912b32cc315b48ce681acf'
     """
     return _digest(signing_string(fields), _secret(secret), _method(method))
@@ -131,7 +173,7 @@ def _digest(text: str, key: bytes, method: SignatureMethod) -> str:
 def verify_signature(
     fields: Mapping[str, str | list[str]],
     secret: str | bytes,
-    method: SignatureMethod | str = SignatureMethod.MD5HASH,
+    method: SignatureMethod | str,
     *,
     max_age: timedelta | None = DEFAULT_MAX_AGE,
     now: datetime | None = None,
@@ -142,36 +184,35 @@ def verify_signature(
     *fields* is the request's fields: a framework's (multi-valued) mapping, a
     decoded body, or ``DeliveryReceipt.to_wire()``. It is not modified.
 
-    The signature must match in *method*. Hex case does not matter, and the
-    comparison takes constant time. With *max_age* (five minutes by default),
-    the ``timestamp`` field must be unix seconds no further than that from
-    *now* either way; ``max_age=None`` turns the check off. With *nonce_cache*,
-    a request whose ``nonce`` and ``timestamp`` were already accepted once is
-    refused. Only requests with a valid signature are recorded.
+    The signature must match in *method*, the one chosen for the account's
+    signature secret. Hex case does not matter, and the comparison takes
+    constant time. With *max_age* (five minutes by default), the
+    ``timestamp`` field must be unix seconds no further than that from *now*
+    either way; ``max_age=None`` turns the check off. With *nonce_cache*, a
+    request already accepted once is refused (see :class:`NonceCache` for
+    what identifies a request). Only requests with a valid signature are
+    recorded.
 
     Raises:
         SignatureError: its ``.reason``, a :class:`~dlrkit.SignatureFailure`,
             says what failed (``MISSING``, ``MALFORMED``, ``MISMATCH``,
-            ``NO_TIMESTAMP``, ``EXPIRED``, ``FUTURE`` or ``REPLAYED``).
-        ValueError: a programming error: an empty secret, an unknown method,
-            a naive *now*, or a *nonce_cache* that expires entries too early.
+            ``NO_TIMESTAMP``, ``EXPIRED``, ``FUTURE`` or ``REPLAYED``; and
+            ``UNAVAILABLE``, with ``http_status`` 503, when the replay guard
+            cannot record the request).
+        ValueError: a programming error: an empty or blank secret, an
+            unknown method, a naive *now*, a *nonce_cache* without *max_age*
+            (a replay after the cache forgot the request would pass), or one
+            that expires entries too early.
     """
-    key = _secret(secret)
-    chosen = _method(method)
+    key, chosen = check_signing(secret, method, max_age, nonce_cache)
     if now is None:
         now = datetime.now(timezone.utc)
     elif now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
-    if nonce_cache is not None and max_age is not None and nonce_cache.ttl < 2 * max_age:
-        raise ValueError(
-            f"nonce_cache.ttl ({nonce_cache.ttl}) must be at least twice max_age ({max_age}): "
-            "a replay inside the timestamp window would otherwise pass"
-        )
     try:
-        sig = single_value("sig", fields.get("sig"))
         text = signing_string(fields)
-        text.encode("utf-8")  # a lone surrogate cannot be signed
-    except (DlrError, UnicodeEncodeError) as exc:
+        sig = single_value("sig", fields.get("sig"))
+    except DlrError as exc:
         raise SignatureError(
             f"request cannot be signature-checked: {exc}", reason=SignatureFailure.MALFORMED
         ) from None
@@ -190,16 +231,58 @@ def verify_signature(
     timestamp = _single(fields, "timestamp")
     if max_age is not None:
         _check_window(timestamp, max_age, now)
+    if nonce_cache is not None and not nonce_cache.add(replay_key(given, timestamp), now):
+        raise SignatureError(
+            f"request signed {quote(given)} at timestamp {quote(timestamp)} was already "
+            "accepted once",
+            reason=SignatureFailure.REPLAYED,
+            field="sig",
+            value=sig,
+        )
+
+
+def check_signing(
+    secret: str | bytes,
+    method: SignatureMethod | str | None,
+    max_age: timedelta | None,
+    nonce_cache: NonceCache | None,
+) -> tuple[bytes, SignatureMethod]:
+    """The key and method to verify with, or ValueError for a mistake in the options.
+
+    Called by :func:`verify_signature` for each request, and by the framework
+    helpers when they are set up, so that a mistake fails at start-up rather
+    than as a 500 on every request.
+    """
+    if method is None:
+        raise ValueError(
+            "signature_method is needed with a secret: the method chosen for your "
+            "account's signature secret (the dashboard's default is 'sha256')"
+        )
+    key, chosen = _secret(secret), _method(method)
     if nonce_cache is not None:
-        nonce = _single(fields, "nonce")
-        if not nonce_cache.add((nonce or sig, timestamp or ""), now):
-            raise SignatureError(
-                f"request with nonce {quote(nonce)} and timestamp {quote(timestamp)} was "
-                "already accepted once",
-                reason=SignatureFailure.REPLAYED,
-                field="nonce",
-                value=nonce,
+        if max_age is None:
+            raise ValueError(
+                "a nonce_cache needs max_age: without a timestamp window, a replay that "
+                "comes after the cache has forgotten the request would be accepted"
             )
+        if nonce_cache.ttl < 2 * max_age:
+            raise ValueError(
+                f"nonce_cache.ttl ({nonce_cache.ttl}) must be at least twice max_age "
+                f"({max_age}): a replay inside the timestamp window would otherwise pass"
+            )
+    return key, chosen
+
+
+def replay_key(sig: str, timestamp: str | None) -> str:
+    """What identifies a signed request to the replay guard.
+
+    The signature covers every other field, nonce included, so the request's
+    canonical signature (lowercase hex: SDKs send either case) and its
+    timestamp identify it; nothing an attacker can vary without the secret
+    is left out, and nothing they can vary (the hex case, the nonce's
+    absence) is let in.
+    """
+    return f"{sig.lower()}@{timestamp or ''}"
 
 
 def _single(fields: Mapping[str, str | list[str]], name: str) -> str | None:
@@ -223,15 +306,17 @@ def _mismatch_message(text: str, key: bytes, tried: SignatureMethod, given: str)
 
 
 def _check_window(timestamp: str | None, max_age: timedelta, now: datetime) -> None:
-    seconds = None if timestamp is None else unix_seconds_or_none(timestamp)
-    if seconds is None:
+    try:
+        moment = decode_timestamp(timestamp if timestamp is not None else "")
+    except DecodeError:
         raise SignatureError(
-            f"signed request needs 'timestamp' in unix seconds, got {quote(timestamp)}",
+            "signed request needs 'timestamp' in unix seconds (or ISO 8601), "
+            f"got {quote(timestamp)}",
             reason=SignatureFailure.NO_TIMESTAMP,
             field="timestamp",
             value=timestamp,
-        )
-    age = now.timestamp() - seconds
+        ) from None
+    age = (now - moment).total_seconds()
     limit = max_age.total_seconds()
     if age > limit:
         raise SignatureError(
@@ -250,19 +335,29 @@ def _check_window(timestamp: str | None, max_age: timedelta, now: datetime) -> N
 
 
 class NonceCache:
-    """Remembers accepted ``(nonce, timestamp)`` pairs to refuse replays.
+    """Remembers the signed requests accepted recently, to refuse replays.
 
-    Bounded (*max_size* entries; the oldest go first) and time-expiring (an
-    entry is forgotten *ttl* after it was added). *ttl* must be at least twice
-    the ``max_age`` given to :func:`verify_signature`, so that a replay inside
-    the timestamp window is still caught. Thread-safe.
+    A request is identified by its canonical signature and its timestamp
+    (see :func:`replay_key`): changing the hex case of ``sig`` or leaving out
+    the ``nonce`` does not make a replay new. An entry is kept for *ttl*
+    after it was added, which must be at least twice the ``max_age`` given
+    to :func:`verify_signature`, so that a replay anywhere inside the
+    timestamp window is still caught. Thread-safe.
 
-    It lives in one process's memory: with several processes or machines,
-    each has its own and a replay may reach another one. Use a shared store
-    there (a database table with a unique key on nonce and timestamp).
+    **It never forgets an unexpired entry.** When *max_size* entries are
+    unexpired, a new request is refused with a ``SignatureError`` whose
+    ``reason`` is ``UNAVAILABLE`` and whose ``http_status`` is 503: the
+    provider retries it later, when entries have expired. Size it for your
+    peak: *max_size* at least the signed requests you accept per second
+    times *ttl* in seconds (the default 100,000 over 10 minutes is about 166
+    a second). An entry takes about 200 bytes.
 
-    Note that the provider retries a receipt your webhook did not acknowledge
-    with 2xx. If your handler fails after verification, the retry reaches the
+    It lives in one process's memory, so it protects one process only: with
+    several workers or machines, each has its own, and a replay that reaches
+    another one passes.
+
+    The provider retries a receipt your webhook did not acknowledge with
+    2xx. If your handler fails after verification, the retry reaches the
     cache as a replay: call :meth:`discard` for the request before answering
     with an error.
     """
@@ -274,35 +369,48 @@ class NonceCache:
             raise ValueError("ttl must be positive")
         self.max_size = max_size
         self.ttl = ttl
-        self._expiry: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._expiry: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._expiry)
 
-    def add(self, key: tuple[str, str], now: datetime | None = None) -> bool:
-        """Record *key*; False if it was already there (a replay)."""
+    def add(self, key: str, now: datetime | None = None) -> bool:
+        """Record *key*; False if it is already there (a replay).
+
+        Raises:
+            SignatureError: ``UNAVAILABLE`` (HTTP 503) when the cache is full
+                of unexpired entries.
+        """
         moment = (now or datetime.now(timezone.utc)).timestamp()
         with self._lock:
             self._purge(moment)
             if key in self._expiry:
                 return False
+            if len(self._expiry) >= self.max_size:
+                raise SignatureError(
+                    f"the replay guard holds {self.max_size:,} unexpired requests and cannot "
+                    "record another: retry later (size NonceCache(max_size=...) for the peak "
+                    "rate times its ttl)",
+                    reason=SignatureFailure.UNAVAILABLE,
+                    http_status=503,
+                )
             self._expiry[key] = moment + self.ttl.total_seconds()
-            while len(self._expiry) > self.max_size:
-                self._expiry.popitem(last=False)
             return True
 
     def discard(self, fields: Mapping[str, str | list[str]]) -> None:
         """Forget the request *fields*, so that the provider's retry is accepted."""
-        nonce = _single(fields, "nonce") or _single(fields, "sig") or ""
+        sig = _single(fields, "sig") or ""
         with self._lock:
-            self._expiry.pop((nonce, _single(fields, "timestamp") or ""), None)
+            self._expiry.pop(replay_key(sig, _single(fields, "timestamp")), None)
 
     def _purge(self, moment: float) -> None:
-        # Entries are added in time order with one ttl, so the oldest expire first.
+        # Entries are added in time order with one ttl, so the oldest expire
+        # first; an entry added with an earlier "now" than a later one (a
+        # clock stepping back) is kept a little longer, never dropped early.
         expiry = self._expiry
         while expiry:
             oldest = next(iter(expiry))
-            if expiry[oldest] > moment:
-                break
+            if expiry[oldest] >= moment:  # kept through its last instant: the window's
+                break  # edges are inclusive too
             del expiry[oldest]

@@ -25,11 +25,27 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
 from ._codecs import DecodeError, int_text, text_problem
-from ._errors import InvalidFieldError, MalformedPayloadError, MissingFieldError
+from ._errors import (
+    DlrError,
+    InvalidFieldError,
+    MalformedPayloadError,
+    MissingFieldError,
+    combined,
+    quote,
+)
 from ._frozen import FrozenMap
 from ._limits import Limits
 
-__all__ = ["ABSENT", "FieldSpec", "Nested", "Table", "check_mapping", "single_value"]
+__all__ = [
+    "ABSENT",
+    "FieldSpec",
+    "Nested",
+    "Table",
+    "check_mapping",
+    "freeze_json",
+    "refuse_repeats",
+    "single_value",
+]
 
 ABSENT: Final = frozenset({"", "null"})
 """Values that mean "not sent" for an optional field: some SDKs and proxies
@@ -75,14 +91,16 @@ def single_value(name: object, value: object) -> str | None:
     """The one text of a field's value, by the rules in this module's docstring."""
     if type(value) is str:
         return value
-    if isinstance(value, str):
-        return str.__str__(value)  # a str subclass (an enum, a framework's string)
     if isinstance(value, (list, tuple)):
         if not value:
             return None
         if len(value) > 1:
             raise InvalidFieldError(_name(name), list(value), "field is repeated")
-        return single_value(name, value[0])
+        value = value[0]
+        if isinstance(value, (list, tuple)):  # a list is one level deep, as frameworks give
+            raise InvalidFieldError(_name(name), value, f"expected a string, got {_kind(value)}")
+    if isinstance(value, str):
+        return str.__str__(value)  # a str subclass (an enum, a framework's string)
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -102,7 +120,7 @@ def _kind(value: object) -> str:
 
 
 def _name(name: object) -> str:
-    return name if isinstance(name, str) else repr(name)
+    return name if isinstance(name, str) else quote(name)
 
 
 class Table:
@@ -130,15 +148,30 @@ class Table:
         return iter(self.specs.values())
 
     def read(
-        self, fields: Mapping[Any, Any], limits: Limits | None = None, where: str = ""
+        self,
+        fields: Mapping[Any, Any],
+        limits: Limits | None = None,
+        where: str = "",
+        depth: int = 1,
+        budget: list[int] | None = None,
     ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any] | None]:
         """Typed values by attribute, raw text of typed fields by wire name, unknown fields.
 
         With *limits*, the number of fields and every name and text value
         (length, NUL, lone surrogates) are checked first. Without, the caller
         vouches for them: the wire decoders check as they decode. *where*
-        prefixes field names in errors (``messages[0].``).
+        prefixes field names in errors (``messages[0].``); *depth* is the
+        level *fields* sits at in its document, and *budget* what is left of
+        the document's ``max_size`` items (see :func:`freeze_json`).
         """
+        if limits is not None:
+            if budget is None:
+                budget = [limits.max_size]
+            if depth > limits.max_depth:
+                raise MalformedPayloadError(
+                    f"JSON nested more than {limits.max_depth} levels deep",
+                    value=f"<{depth} levels>",
+                )
         try:
             items = fields.items()
         except AttributeError:
@@ -153,54 +186,77 @@ class Table:
         values: dict[str, Any] = {}
         raw: dict[str, str] = {}
         extra: dict[str, Any] | None = None
+        problems: list[DlrError] | None = None  # every field is read, and all are reported
         for name, given in items:
-            handler = handlers.get(name)
-            if handler is None:
-                key = _field_name(name, where)
-                value = self._extra_value(where + key, given, limits)
-                if value is not None:
-                    if extra is None:
-                        extra = {}
-                    extra[key] = value
-                continue
-            attr, decode, required = handler
-            if type(given) is not str:
-                nested = self._nested.get(name)
-                if nested is not None and given is not None and not isinstance(given, str):
-                    inner_extra = _read_nested(values, attr, where + name, nested, given, limits)
-                    if inner_extra:
+            try:
+                handler = handlers.get(name)
+                if handler is None:
+                    key = _field_name(name, where)
+                    value = self._extra_value(where + key, given, limits, depth, budget)
+                    if value is not None:
                         if extra is None:
                             extra = {}
-                        extra[name] = FrozenMap._adopt(inner_extra)
+                        extra[key] = value
                     continue
-                given = single_value(where + name, given)
-                if given is None:
+                attr, decode, required = handler
+                if type(given) is not str:
+                    nested = self._nested.get(name)
+                    if nested is not None and given is not None and not isinstance(given, str):
+                        inner_extra = _read_nested(
+                            values, attr, where + name, nested, given, limits, depth, budget
+                        )
+                        if inner_extra:
+                            if extra is None:
+                                extra = {}
+                            extra[name] = FrozenMap._adopt(inner_extra)
+                        continue
+                    given = single_value(where + name, given)
+                    if given is None:
+                        if required:
+                            raise MissingFieldError(where + name)
+                        continue
+                if given in ABSENT:
                     if required:
-                        raise MissingFieldError(where + name)
-                    continue
-            if given in ABSENT:
-                if required:
-                    raise MissingFieldError(where + name, value=given)
-                raw[name] = given
-            elif decode is None:
-                values[attr] = given
-            else:
-                raw[name] = given
-                try:
-                    values[attr] = decode(given)
-                except DecodeError as exc:
-                    raise InvalidFieldError(where + name, given, str(exc)) from None
+                        raise MissingFieldError(where + name, value=given)
+                    raw[name] = given
+                elif decode is None:
+                    values[attr] = given
+                else:
+                    raw[name] = given
+                    try:
+                        values[attr] = decode(given)
+                    except DecodeError as exc:
+                        raise InvalidFieldError(where + name, given, str(exc)) from None
+            except DlrError as error:
+                if problems is None:
+                    problems = []
+                problems.append(error)
         for attr, wire in self._required:
-            if attr not in values:
-                raise MissingFieldError(where + wire)
+            if attr not in values and wire not in raw and not _reported(problems, where + wire):
+                if problems is None:
+                    problems = []
+                problems.append(MissingFieldError(where + wire))
+        if problems:
+            raise combined(problems)
         return values, raw, extra
 
-    def _extra_value(self, path: str, given: object, limits: Limits | None) -> Any:
+    def _extra_value(
+        self,
+        path: str,
+        given: object,
+        limits: Limits | None,
+        depth: int,
+        budget: list[int] | None,
+    ) -> Any:
         # Text was checked against the limits with the mapping; what nests is
         # checked as it is frozen.
         if self.json_extra:
-            return freeze_json(path, given, limits, 1)
+            return freeze_json(path, given, limits, depth + 1, budget)
         return single_value(path, given)
+
+
+def _reported(problems: list[DlrError] | None, field: str) -> bool:
+    return problems is not None and any(p.field == field for e in problems for p in e.problems)
 
 
 def _not_text(text: str) -> Any:
@@ -212,7 +268,7 @@ def _field_name(name: object, where: str) -> str:
         return name
     if isinstance(name, str):
         return str.__str__(name)
-    raise InvalidFieldError(where + repr(name), name, "field names must be strings")
+    raise InvalidFieldError(where + quote(name), name, "field names must be strings")
 
 
 def _read_nested(
@@ -222,20 +278,20 @@ def _read_nested(
     nested: Nested,
     given: object,
     limits: Limits | None,
+    depth: int,
+    budget: list[int] | None,
 ) -> dict[str, Any] | None:
     """Read a nested field into *values*; returns the unknown fields of a flattened object."""
     table, build = nested.table, nested.build
     if nested.many:
         if not isinstance(given, (list, tuple)):
             raise InvalidFieldError(path, given, "expected an array")
-        if limits is not None and len(given) > limits.max_fields:
-            raise too_many_fields(limits)
         values[attr] = tuple(
-            _built(build, *_object(table, item, f"{path}[{index}]", limits))
+            _built(build, *_object(table, item, f"{path}[{index}]", limits, depth + 2, budget))
             for index, item in enumerate(given)
         )
         return None
-    inner, inner_extra = _object(table, given, path, limits)
+    inner, inner_extra = _object(table, given, path, limits, depth + 1, budget)
     if build is not None:
         values[attr] = _built(build, inner, inner_extra)
         return None
@@ -244,11 +300,16 @@ def _read_nested(
 
 
 def _object(
-    table: Table, given: object, path: str, limits: Limits | None
+    table: Table,
+    given: object,
+    path: str,
+    limits: Limits | None,
+    depth: int,
+    budget: list[int] | None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if not isinstance(given, Mapping):
         raise InvalidFieldError(path, given, "expected an object")
-    values, _, extra = table.read(given, limits, path + ".")
+    values, _, extra = table.read(given, limits, path + ".", depth, budget)
     return values, extra
 
 
@@ -262,12 +323,23 @@ def _built(
 _NOTHING: Final[FrozenMap[str, Any]] = FrozenMap()
 
 
-def freeze_json(path: str, value: object, limits: Limits | None, depth: int) -> Any:
+def freeze_json(
+    path: str, value: object, limits: Limits | None, depth: int, budget: list[int] | None
+) -> Any:
     """A JSON value made immutable: objects as read-only mappings, arrays as tuples.
 
-    Strings are checked against *limits*; so is the nesting (for mappings
-    built by a caller, which no decoder has checked).
+    *depth* is the level *value* sits at (the document itself is level 1).
+    With *limits*, for mappings built by a caller (which no decoder has
+    checked): every name and string is checked as a field is, each object
+    holds at most ``max_fields`` fields, the nesting is at most
+    ``max_depth``, and the document at most ``max_size`` items in all
+    (*budget*), so that even a structure that repeats one list many times
+    costs bounded work.
     """
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise MalformedPayloadError(f"{path} holds too many items", value=None, http_status=413)
     if isinstance(value, str):
         text = str.__str__(value)
         if limits is not None:
@@ -287,15 +359,21 @@ def freeze_json(path: str, value: object, limits: Limits | None, depth: int) -> 
             f"JSON nested more than {limits.max_depth} levels deep", value=f"<{depth} levels>"
         )
     if isinstance(value, Mapping):
+        if limits is not None and len(value) > limits.max_fields:
+            raise too_many_fields(limits)
         frozen = {}
         for key, inner in value.items():
-            if not isinstance(key, str):
-                raise InvalidFieldError(f"{path}.{key!r}", key, "field names must be strings")
-            frozen[str.__str__(key)] = freeze_json(f"{path}.{key}", inner, limits, depth + 1)
+            name = _field_name(key, path + ".")
+            if limits is not None:
+                problem = text_problem(name, limits.max_value_length)
+                if problem is not None:
+                    raise InvalidFieldError(f"{path}.{quote(name)}", name, problem)
+            frozen[name] = freeze_json(f"{path}.{name}", inner, limits, depth + 1, budget)
         return FrozenMap._adopt(frozen)
     if isinstance(value, (list, tuple)):
         return tuple(
-            freeze_json(f"{path}[{i}]", inner, limits, depth + 1) for i, inner in enumerate(value)
+            freeze_json(f"{path}[{i}]", inner, limits, depth + 1, budget)
+            for i, inner in enumerate(value)
         )
     raise InvalidFieldError(path, value, f"expected a JSON value, got {_kind(value)}")
 
@@ -306,17 +384,39 @@ def too_many_fields(limits: Limits) -> MalformedPayloadError:
     )
 
 
+def refuse_repeats(fields: Mapping[Any, Any]) -> None:
+    """Refuse a key with several values in a framework's multi-valued mapping.
+
+    Werkzeug's ``MultiDict`` (Flask's ``request.args``/``form``), Django's
+    ``QueryDict`` and Starlette's ``ImmutableMultiDict`` show one value per
+    key through ``items()`` (the first, or the last), hiding a repeat that
+    the signature check and the parser must both see. All three have
+    ``getlist``.
+    """
+    if type(fields) is dict:
+        return
+    getlist = getattr(fields, "getlist", None)
+    if not callable(getlist):
+        return
+    for name in fields:
+        values = getlist(name)
+        if len(values) > 1:
+            raise InvalidFieldError(_name(name), list(values), "field is repeated")
+
+
 def check_mapping(fields: Mapping[Any, Any], limits: Limits, where: str = "") -> None:
     """What the wire decoders check as they decode, for a flat mapping from elsewhere.
 
     A framework's ``request.args``, a message queue's payload, a stored
-    record: the number of fields, and each name and text value (length, NUL,
-    lone surrogates). Values that are not text are left to the table.
+    record: the number of fields, repeats hidden in a multi-valued mapping,
+    and each name and text value (length, NUL, lone surrogates). Values that
+    are not text are left to the table.
     """
     if not isinstance(fields, Mapping):
         return  # Table.read refuses it with a clear error
     if len(fields) > limits.max_fields:
         raise too_many_fields(limits)
+    refuse_repeats(fields)
     longest = limits.max_value_length
     try:
         # All-text mappings (the usual case) are checked in C, at once: if

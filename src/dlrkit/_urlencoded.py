@@ -15,7 +15,7 @@ __all__ = ["decode_query", "url_query_fields"]
 
 
 def decode_query(
-    query: str | bytes, *, charset: str = "utf-8", limits: Limits = DEFAULT_LIMITS
+    query: str | bytes, *, charset: str | None = "utf-8", limits: Limits = DEFAULT_LIMITS
 ) -> dict[str, str]:
     """Decode a query string or form body into a ``str -> str`` mapping.
 

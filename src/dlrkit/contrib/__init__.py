@@ -1,5 +1,8 @@
-"""Small helpers for web frameworks; each module works with its framework's request.
+"""Thin helpers for web frameworks: Flask, Django, Starlette and FastAPI.
 
-They import nothing from the framework unless asked to find the current
-request themselves (Flask's ``request`` proxy), so dlrkit never depends on one.
+Each reads the raw query string and at most ``limits.max_size`` bytes of the
+body, hands them to :func:`dlrkit.parse_request`, and answers a ``DlrError``
+with its 4xx status and a small JSON body (never HTML, never a 500). The
+core of dlrkit imports no framework: a helper imports its own framework only
+when it is used (``dlrkit.contrib.fastapi`` when it is imported).
 """

@@ -10,7 +10,7 @@ from typing import Any, Final
 import attrs
 
 from .._classify import Classifiable
-from .._codecs import decode_count, decode_datetime, decode_err_code, decode_price, decode_status
+from .._codecs import decode_amount, decode_count, decode_datetime, decode_err_code, decode_status
 from .._codes import ErrorCode
 from .._errors import MalformedPayloadError
 from .._frozen import frozen_json
@@ -64,6 +64,11 @@ class ReportRecord(Classifiable):
         """The recipient's number (the ``to`` column), as a receipt calls it."""
         return self.to
 
+    @property
+    def message_timestamp(self) -> datetime | None:
+        """When the record's outcome was known: finalised, else received (for reports)."""
+        return self.date_finalized or self.date_received
+
 
 FIELDS: Final = Table(
     FieldSpec("account_id", "account_id"),
@@ -82,7 +87,7 @@ FIELDS: Final = Table(
     FieldSpec("error_code", "err_code", decode=decode_err_code),
     FieldSpec("error_code_description", "error_code_description"),
     FieldSpec("currency", "currency"),
-    FieldSpec("total_price", "price", decode=decode_price),
+    FieldSpec("total_price", "price", decode=decode_amount),  # a credit may be negative
     strip=True,
     json_extra=True,
 )

@@ -44,6 +44,7 @@ FIELDS: Final = Table(
 
 # The message_state TLV (SMPP 3.4 section 5.2.28).
 _MESSAGE_STATE: Final = {
+    0: DlrStatus.ACCEPTED,  # SCHEDULED (SMPP 5.0)
     1: DlrStatus.ACCEPTED,  # ENROUTE
     2: DlrStatus.DELIVERED,
     3: DlrStatus.EXPIRED,
@@ -112,8 +113,10 @@ def parse_smpp_receipt(
 
     *text* as bytes is decoded by its *data_coding*: 8 is UCS-2 (UTF-16-BE),
     anything else is read as Latin-1, which the receipt's ASCII keys and
-    digits survive. Without a *data_coding*, bytes that start with a NUL or
-    a UTF-16 byte order mark are read as UCS-2.
+    digits survive (with 0, the SMSC's GSM alphabet, a NUL inside the text
+    is GSM's ``@``). Bytes that start with a UTF-16 byte order mark are read
+    in its order; without a *data_coding*, bytes that start with a NUL are
+    read as UCS-2.
 
     Where an SMPP library hands over the receipt's optional parameters, pass
     them: *receipted_message_id*, *message_state* (the TLV's integer) and
@@ -127,17 +130,18 @@ def parse_smpp_receipt(
             them), is longer than ``limits.max_size``, or holds a NUL
             character or undecodable bytes.
     """
-    fields = _fields(_decoded(text, data_coding, limits))
+    fields = _fields(_decoded(text, data_coding, limits), gsm=data_coding == 0)
     values, raw, _ = FIELDS.read(fields, limits)
     if receipted_message_id is not None:
         # A TLV, from the wire like the text: held to the same rules.
-        FIELDS.read({"id": receipted_message_id}, limits, "receipted_message_")
-    message_id = receipted_message_id or values.get("id")
+        tlv = FIELDS.read({"id": receipted_message_id}, limits, "receipted_message_")[0]
+        values["id"] = tlv.get("id") or values.get("id")
+    message_id = values.get("id")
     if not message_id:
         raise MissingFieldError("id", value=text if text else None)
     if message_state is not None:
-        if message_state not in _MESSAGE_STATE:
-            raise InvalidFieldError("message_state", message_state, "expected an SMPP state 1-9")
+        if type(message_state) is not int or message_state not in _MESSAGE_STATE:
+            raise InvalidFieldError("message_state", message_state, "expected an SMPP state 0-9")
         status = _MESSAGE_STATE[message_state]
     elif "status" in values:
         status = values["status"]
@@ -173,27 +177,33 @@ def _decoded(text: str | bytes, data_coding: int | None, limits: Limits) -> str:
         raise MalformedPayloadError(f"receipt text of {len(data)} bytes is too long")
     if data_coding is not None and data_coding not in range(256):
         raise InvalidFieldError("data_coding", data_coding, "expected an SMPP data_coding 0-255")
-    ucs2 = data_coding == _UCS2 or (data_coding is None and data[:1] in (b"\x00", b"\xfe"))
-    if not ucs2:
-        return data.decode("latin-1")  # never fails
-    if data.startswith(b"\xfe\xff"):
-        data = data[2:]
+    codec = "latin-1"  # never fails
+    if data_coding in (None, _UCS2) and data.startswith((b"\xfe\xff", b"\xff\xfe")):
+        codec, data = ("utf-16-be" if data[0] == 0xFE else "utf-16-le"), data[2:]
+    elif data_coding == _UCS2 or (data_coding is None and data[:1] == b"\x00"):
+        codec = "utf-16-be"
+    if codec == "latin-1":
+        return data.decode(codec)
     try:
-        return data.decode("utf-16-be")
+        return data.decode(codec)
     except UnicodeDecodeError as error:
         raise MalformedPayloadError(
             f"receipt text is not valid UCS-2 (byte {error.start})", value=data
         ) from None
 
 
-def _fields(text: str) -> dict[str, str]:
+def _fields(text: str, gsm: bool = False) -> dict[str, str]:
     """The text's ``key:value`` pairs (a repeated key keeps its first value).
 
     Every key ends the value before it, except, once ``text:`` has begun,
     keys already seen: so ``text:`` may come anywhere, and what it says
-    (``text:stat: ok``) stays in it once ``stat`` has been read.
+    (``text:stat: ok``) stays in it once ``stat`` has been read. Trailing
+    NULs end a C string; with *gsm* (data_coding 0, the SMSC's default
+    alphabet, GSM 03.38), a NUL inside is the GSM ``@``.
     """
     text = text.rstrip("\x00")
+    if gsm:
+        text = text.replace("\x00", "@")
     if "\x00" in text:
         raise MalformedPayloadError("receipt text contains a NUL character", value=text)
     starts: list[tuple[str, re.Match[str]]] = []
@@ -254,6 +264,8 @@ def normalize_smpp_id(message_id: str, base: int) -> str:
     """
     if base not in (10, 16):
         raise ValueError("base must be 10 or 16")
+    if not isinstance(message_id, str):
+        raise InvalidFieldError("id", message_id, "expected a string")
     text = message_id.strip()
     digits = "0123456789" if base == 10 else "0123456789abcdefABCDEF"
     # int() alone would take "١٢", "1_000", "+7" and 5,000-digit ids.
@@ -263,7 +275,18 @@ def normalize_smpp_id(message_id: str, base: int) -> str:
 
 
 def smpp_ids_match(a: str, b: str) -> bool:
-    """True when two SMPP ids name the same message, whichever base each side used."""
+    """True when two SMPP ids name the same message, whichever base each side used.
+
+    An id of decimal digits reads in both bases, so a match across bases can
+    be a coincidence (``"1000"`` hex is ``"4096"`` decimal): when you know
+    which base each side uses, compare :func:`normalize_smpp_id` of each.
+
+    Raises:
+        DlrError: an id is not a string.
+    """
+    for side in (a, b):
+        if not isinstance(side, str):
+            raise InvalidFieldError("id", side, "expected a string")
     if a.strip().lower() == b.strip().lower():
         return True
     for base_a, base_b in ((16, 10), (10, 16), (16, 16)):

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._codecs import stored_datetime, stored_decimal
+from .._codecs import price_text, stored_datetime, stored_decimal
 from .._parse import receipt as trusted_receipt
 from .._receipt import DeliveryReceipt
 from .._status import DlrStatus
@@ -167,7 +167,9 @@ class MessageRecord:
             {
                 "key": self.key,
                 "parts": {m: _encoded(r, memo) for m, r in self.parts.items()},
-                "prices": {m: (str(p) if p is not None else None) for m, p in self.prices.items()},
+                "prices": {
+                    m: (price_text(p) if p is not None else None) for m, p in self.prices.items()
+                },
                 "created": self.created,
                 "updated": self.updated,
                 "expired": self.expired,

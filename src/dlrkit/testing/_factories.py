@@ -70,9 +70,13 @@ def make_dlr(**overrides: Any) -> DeliveryReceipt:
 
 
 def _signed(
-    fields: dict[str, str], secret: str | bytes, method: SignatureMethod | str
+    fields: dict[str, str],
+    secret: str | bytes,
+    method: SignatureMethod | str,
+    now: datetime | None,
 ) -> dict[str, str]:
-    fields.setdefault("timestamp", str(int(datetime.now(timezone.utc).timestamp())))
+    moment = now if now is not None else datetime.now(timezone.utc)
+    fields.setdefault("timestamp", str(int(moment.timestamp())))
     fields.setdefault("nonce", secrets.token_hex(8))
     fields["sig"] = sign(fields, secret, method)
     return fields
@@ -91,20 +95,22 @@ def make_dlr_payload(
     *,
     secret: str | bytes | None = None,
     signature_method: SignatureMethod | str = SignatureMethod.SHA256,
+    now: datetime | None = None,
     **overrides: Any,
 ) -> bytes:
     """The wire bytes of a receipt: a query string, a form body or a JSON body.
 
     Overrides are as for :func:`make_dlr`. With *secret*, the payload is
-    signed as the provider signs it (``timestamp`` now, a random ``nonce``,
-    and ``sig``), unless you override those fields yourself.
+    signed as the provider signs it (``timestamp`` now, or at *now* for a
+    fixed clock, a random ``nonce``, and ``sig``), unless you override those
+    fields yourself.
 
     >>> make_dlr_payload("query", status="failed", err_code=7)[:26]
     b'messageId=0B00000127FDBC63'
     """
     fields = _wire_fields(overrides)
     if secret is not None:
-        fields = _signed(fields, secret, signature_method)
+        fields = _signed(fields, secret, signature_method, now)
     return _encode(fields, encoding)
 
 
@@ -113,6 +119,7 @@ def make_dlr_request(
     *,
     secret: str | bytes | None = None,
     signature_method: SignatureMethod | str = SignatureMethod.SHA256,
+    now: datetime | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """A webhook request as keyword arguments for :func:`dlrkit.parse_request`.
@@ -121,7 +128,7 @@ def make_dlr_request(
     would send them for *encoding*: ``dlrkit.parse_request(**make_dlr_request())``.
     """
     payload = make_dlr_payload(
-        encoding, secret=secret, signature_method=signature_method, **overrides
+        encoding, secret=secret, signature_method=signature_method, now=now, **overrides
     )
     if encoding == "query":
         return {"method": "GET", "content_type": None, "query": payload, "body": b""}

@@ -96,7 +96,8 @@ _OPTIONAL: Final[Mapping[str, st.SearchStrategy[str]]] = {
     "api-key": _nonempty,
 }
 _SIGNING: Final = ("timestamp", "nonce", "sig")
-_extra_names = _text.filter(lambda s: s not in FIELDS.specs and s != "")
+# The provider's names never hold "&" or "=" (nor could they be signed).
+_extra_names = _text.filter(lambda s: s not in FIELDS.specs and s and not {"&", "="} & set(s))
 
 
 def _as_wire(attr: str, value: Any) -> str:
@@ -132,6 +133,7 @@ def _wire_fields(
     signed: bool | None,
     extra: bool,
     absent_markers: bool,
+    now: datetime | None,
 ) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name, strategy in _REQUIRED.items():
@@ -155,9 +157,11 @@ def _wire_fields(
     order = draw(st.permutations(list(fields)))
     fields = {name: fields[name] for name in order}
     if signed if signed is not None else draw(st.booleans()):
+        # Now, as the provider signs: a handler's timestamp window accepts it.
+        moment = now if now is not None else datetime.now(timezone.utc)
         fields["timestamp"] = draw(
-            chosen.get("timestamp", st.integers(10**9, 4 * 10**9).map(str))
-        ) or str(10**9)
+            chosen.get("timestamp", st.just(str(int(moment.timestamp()))))
+        ) or str(int(moment.timestamp()))
         fields["nonce"] = draw(chosen.get("nonce", st.uuids().map(str))) or "nonce"
         fields["sig"] = sign(fields, SECRET, SIGNATURE_METHOD)
     return fields
@@ -168,6 +172,7 @@ def wire_fields(
     signed: bool | None = None,
     extra: bool = True,
     absent_markers: bool = True,
+    now: datetime | None = None,
     **narrow: Any,
 ) -> st.SearchStrategy[dict[str, str]]:
     """Mappings of wire fields the provider could send, in any order.
@@ -179,13 +184,20 @@ def wire_fields(
 
     *signed*: True always adds ``timestamp``, ``nonce`` and a ``sig`` made with
     :data:`SECRET` and :data:`SIGNATURE_METHOD`; False never; None sometimes.
+    A signed payload's ``timestamp`` is the time it is drawn, so that a
+    handler with the default five-minute window accepts it; pass *now* (an
+    aware ``datetime``) for a fixed clock, or narrow ``timestamp=``.
     """
     # Narrowing is checked now, where the mistake is, not at the first draw.
-    return _wire_fields(_narrowed(narrow), signed, extra, absent_markers)
+    return _wire_fields(_narrowed(narrow), signed, extra, absent_markers, now)
 
 
 def receipts(
-    *, signed: bool | None = None, extra: bool = True, **narrow: Any
+    *,
+    signed: bool | None = None,
+    extra: bool = True,
+    now: datetime | None = None,
+    **narrow: Any,
 ) -> st.SearchStrategy[DeliveryReceipt]:
     """Valid :class:`~dlrkit.DeliveryReceipt` objects, as parsed from the wire.
 
@@ -193,7 +205,7 @@ def receipts(
     and absent, extra fields, signed and unsigned. Narrow with keywords:
     ``receipts(status=DlrStatus.FAILED, err_code=2)``.
     """
-    return wire_fields(signed=signed, extra=extra, **narrow).map(parse)
+    return wire_fields(signed=signed, extra=extra, now=now, **narrow).map(parse)
 
 
 def _encode(fields: Mapping[str, str], encoding: Encoding) -> bytes:
@@ -203,12 +215,19 @@ def _encode(fields: Mapping[str, str], encoding: Encoding) -> bytes:
 
 
 def wire_payloads(
-    encoding: Encoding = "json", *, signed: bool | None = None, **narrow: Any
+    encoding: Encoding = "json",
+    *,
+    signed: bool | None = None,
+    now: datetime | None = None,
+    **narrow: Any,
 ) -> st.SearchStrategy[bytes]:
-    """Bytes that the parser for *encoding* accepts: a query string, a form body or JSON."""
+    """Bytes that the parser for *encoding* accepts: a query string, a form body or JSON.
+
+    Signed ones are signed at the time they are drawn (or at *now*).
+    """
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
-    return wire_fields(signed=signed, **narrow).map(lambda f: _encode(f, encoding))
+    return wire_fields(signed=signed, now=now, **narrow).map(lambda f: _encode(f, encoding))
 
 
 @st.composite
