@@ -488,3 +488,22 @@ def test_a_stored_receipt_reads_back_the_same(receipt: DeliveryReceipt) -> None:
 
     again = decode_receipt(json.loads(json.dumps(encode_receipt(receipt))))
     assert again == receipt and again.to_wire() == receipt.to_wire()
+
+
+def test_a_nested_memory_transaction_rolls_back_to_its_own_start() -> None:
+    store = MemoryStore()
+    tracker = Tracker(store)
+    tracker.expect(response("a", "b"), now=T0)
+    with store.transaction() as outer:
+        record = outer.load("a")
+        assert record is not None
+        record.apply(dlr("a"), T0.timestamp())
+        outer.save(record)
+        with pytest.raises(RuntimeError), store.transaction() as inner:
+            other = inner.load("a")
+            assert other is not None
+            other.apply(dlr("b"), T0.timestamp())
+            inner.save(other)
+            raise RuntimeError
+    state = tracker.get("a")
+    assert state is not None and state.parts == {"a": dlr("a"), "b": None}

@@ -37,8 +37,12 @@ class _MemoryTransaction:
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         mark = self._marks.pop()
         if exc_type is not None:
-            self._store._roll_back(mark)  # a nested block: back to its start only
-        elif not self._marks:
+            try:
+                self._store._roll_back(mark)  # a nested block: back to its start only
+            finally:
+                self._release()
+            return
+        if not self._marks:
             self._undo.clear()  # the outermost block committed
         self._release()
 
