@@ -507,3 +507,33 @@ def test_a_nested_memory_transaction_rolls_back_to_its_own_start() -> None:
             raise RuntimeError
     state = tracker.get("a")
     assert state is not None and state.parts == {"a": dlr("a"), "b": None}
+
+
+def test_the_schema_is_created_once_and_a_new_feature_joins_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """create_schema=False refuses a database without the schema; opening creates
+    only what the catalog lacks, so a later feature's table is added alone."""
+    from dlrkit.stores import _schema
+
+    path = tmp_path / "schema.db"
+    with pytest.raises(RuntimeError, match="dlrkit_messages, dlrkit_messages_pending"):
+        SQLiteStore(path, create_schema=False)
+    SQLiteStore(path).close()
+    store = SQLiteStore(path, create_schema=False)
+    store.create_schema()  # idempotent
+    store.close()
+    nonces = _schema.SchemaObject(
+        "dlrkit_nonces", "CREATE TABLE IF NOT EXISTS dlrkit_nonces (nonce TEXT PRIMARY KEY)"
+    )
+    monkeypatch.setattr(_schema, "FEATURES", [*_schema.FEATURES, (nonces,)])
+    with pytest.raises(RuntimeError, match="lacks dlrkit_nonces:"):
+        SQLiteStore(path, create_schema=False)
+    statements: list[str] = []
+    store = SQLiteStore(path)
+    store._conn.set_trace_callback(statements.append)
+    store.create_schema()
+    assert not [s for s in statements if s.startswith("CREATE")]  # all there now
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM dlrkit_nonces").fetchone() == (0,)
