@@ -241,6 +241,20 @@ def run_soak(
     """Run the mix once; return what happened, raise AssertionError on any loss or error."""
     groups = sizes(scale)
     setup = dlrkit.Tracker(open_store(kind, target, "setup"))
+    try:
+        return _run_soak(kind, target, setup, groups, scale, kill_every)
+    finally:
+        setup.store.close()
+
+
+def _run_soak(
+    kind: str,
+    target: str,
+    setup: dlrkit.Tracker,
+    groups: dict[str, int],
+    scale: int,
+    kill_every: float | None,
+) -> dict[str, Any]:
     for i in range(groups["B"]):
         setup.expect(send_response("B", i))
     for i in range(groups["E"]):
@@ -287,7 +301,6 @@ def run_soak(
     assert acknowledged == [len(r) for r in receipts], (acknowledged, summary)
     assert setup.evicted_orphans == 0, summary
     check(setup, groups)
-    setup.store.close()
     check_index(kind, target)
     return summary
 

@@ -299,11 +299,15 @@ class SQLStore:
                         conn.execute("ROLLBACK")
                 raise
 
+    def _unusable(self, conn: Any, failure: Exception) -> bool:
+        """True when *conn* cannot go on after *failure* of its COMMIT or ROLLBACK."""
+        return self._lost(conn)
+
     def _end(self, conn: Any, statement: str, error: BaseException | None) -> None:
         try:
             conn.execute(statement)
         except Exception as failure:
-            if not self._lost(conn):
+            if not self._unusable(conn, failure):
                 raise
             self._drop()
             if error is None:

@@ -124,6 +124,13 @@ class PostgresStore(SQLStore):
     def _lost(self, conn: Any) -> bool:
         return bool(conn.broken or conn.closed)
 
+    def _unusable(self, conn: Any, failure: Exception) -> bool:
+        # A connection killed under executemany (pipeline mode) is left
+        # neither closed nor broken, only stuck: even ROLLBACK fails on it. A
+        # connection whose ROLLBACK or COMMIT fails at the connection level
+        # is dropped, and the next transaction gets a new one.
+        return self._lost(conn) or isinstance(failure, self._psycopg.OperationalError)
+
     def _drop(self) -> None:
         if self._conn is not None:
             self._conn.close()
