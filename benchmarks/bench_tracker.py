@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +33,9 @@ import dlrkit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.pg_server import PostgresUnavailableError, throwaway_postgres  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import timed_writers  # noqa: E402
 
 TARGET_MEMORY = 200_000
 PARTS = 3
@@ -140,28 +142,9 @@ def processes(kind: str, target: str, store: Any, messages: int, writers: int) -
     for m in range(messages):
         tracker.expect(send_response(m))
     here = str(Path(__file__).parent)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, here, kind, target, str(w), str(writers), str(messages)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for w in range(writers)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-    start = time.perf_counter()
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    total = 0
-    for proc in procs:
-        with proc:
-            assert proc.stdout is not None
-            total += int(proc.stdout.readline())
-    elapsed = time.perf_counter() - start
+    total, elapsed = timed_writers(
+        WRITER, [[here, kind, target, str(w), str(writers), str(messages)] for w in range(writers)]
+    )
     complete = sum(1 for m in range(messages) if tracker.get(f"M{m}P0").is_complete)  # type: ignore[union-attr]
     assert complete == messages, f"only {complete} of {messages} messages complete"
     return total / elapsed

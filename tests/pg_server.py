@@ -79,3 +79,25 @@ def throwaway_postgres() -> Iterator[str]:
             timeout=60,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def reset_dlrkit_tables(dsn: str) -> None:
+    """Empty every dlrkit_* table of the database, whichever tables exist."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        names = [
+            str(name)
+            for (name,) in conn.execute(
+                "SELECT tablename FROM pg_tables"
+                " WHERE schemaname = current_schema() AND tablename LIKE 'dlrkit\\_%'"
+            )
+        ]
+        if names:
+            conn.execute("TRUNCATE " + ", ".join(names))
+
+
+def with_options(dsn: str, **settings: object) -> str:
+    """*dsn* with settings for its session (``lock_timeout=500``: ``-c lock_timeout=500``)."""
+    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    return f"{dsn} options='{options}'"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dlrkit
@@ -32,6 +32,8 @@ from dlrkit import (
 )
 from dlrkit.testing import make_dlr
 from dlrkit.testing import strategies as dlr_st
+
+from .pg_server import reset_dlrkit_tables
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -209,7 +211,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
         from dlrkit.stores import PostgresStore
 
         first = PostgresStore(dsn)
-        first._conn.execute("TRUNCATE dlrkit_messages, dlrkit_parts, dlrkit_orphans")
+        reset_dlrkit_tables(dsn)
         stores.append(first)
 
         def factory() -> Any:
@@ -452,3 +454,157 @@ def test_sqlite_agrees_with_memory(message: tuple[bytes, list[DeliveryReceipt]],
             )
         finally:
             store.close()
+
+
+# -- add_many ---------------------------------------------------------------------------------
+
+
+def play(
+    store: Any,
+    known: list[bytes],
+    late: list[bytes],
+    receipts: list[DeliveryReceipt],
+    batches: list[int] | None,
+    max_orphans: int,
+) -> tuple[list[Any], int]:
+    """Register *known*, add the receipts (one by one, or add_many in batches of the
+    given sizes), then register *late*: every message's state, and the evictions."""
+    tracker = Tracker(store, max_orphans=max_orphans)
+    keys = [tracker.expect(parse_send_response(body), now=T0) for body in known]
+    if batches is None:
+        for receipt in receipts:
+            tracker.add(receipt, now=T0)
+    else:
+        start = 0
+        for size in batches:
+            batch = receipts[start : start + size]
+            start += size
+            states = tracker.add_many(batch, now=T0)
+            touched = list(dict.fromkeys(s.key for s in states))
+            assert [s.key for s in states] == touched  # one state per message
+            for state in states:  # each is the state after the whole batch
+                assert state == tracker.get(state.key)
+        assert start >= len(receipts)
+    keys += [tracker.expect(parse_send_response(body), now=T0) for body in late]
+    return [tracker.get(key) for key in keys], tracker.evicted_orphans
+
+
+@st.composite
+def receipt_batches(
+    draw: st.DrawFn,
+) -> tuple[list[bytes], list[bytes], list[DeliveryReceipt], list[int], int]:
+    """Messages known before the receipts and messages registered after (so that
+    theirs are orphans), all their receipts shuffled together, and batch sizes."""
+    messages = draw(st.lists(dlr_st.multipart_messages(), min_size=1, max_size=4))
+    ids = [parse_send_response(body).message_ids for body, _ in messages]
+    flat = [mid for message_ids in ids for mid in message_ids]
+    assume(len(flat) == len(set(flat)))
+    late = draw(st.lists(st.booleans(), min_size=len(messages), max_size=len(messages)))
+    receipts = draw(st.permutations([r for _, rs in messages for r in rs]))
+    receipts += draw(st.lists(st.sampled_from(receipts), max_size=3)) if receipts else []
+    sizes = []
+    while sum(sizes) < len(receipts):
+        sizes.append(draw(st.integers(1, 8)))
+    return (
+        [body for (body, _), is_late in zip(messages, late, strict=True) if not is_late],
+        [body for (body, _), is_late in zip(messages, late, strict=True) if is_late],
+        receipts,
+        sizes,
+        draw(st.integers(1, 6)),
+    )
+
+
+@given(receipt_batches())
+def test_add_many_is_add_one_by_one(
+    case: tuple[list[bytes], list[bytes], list[DeliveryReceipt], list[int], int],
+) -> None:
+    known, late, receipts, sizes, max_orphans = case
+    one_by_one = play(MemoryStore(), known, late, receipts, None, max_orphans)
+    assert play(MemoryStore(), known, late, receipts, sizes, max_orphans) == one_by_one
+
+
+Case = tuple[list[bytes], list[bytes], list[DeliveryReceipt], list[int], int]
+
+
+def batches_agree_with_memory(store: Any, case: Case) -> None:
+    """add_many in *store* gives what add one by one gives in memory; closes *store*."""
+    known, late, receipts, sizes, max_orphans = case
+    one_by_one = play(MemoryStore(), known, late, receipts, None, max_orphans)
+    try:
+        assert play(store, known, late, receipts, sizes, max_orphans) == one_by_one
+    finally:
+        store.close()
+
+
+@settings(max_examples=25)
+@given(receipt_batches())
+def test_sql_add_many_is_memory_add_one_by_one(case: Case) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        batches_agree_with_memory(SQLiteStore(Path(tmp) / "batches.db", synchronous="OFF"), case)
+
+
+def test_postgres_add_many_is_memory_add_one_by_one(postgres_dsn: str) -> None:
+    from dlrkit.stores import PostgresStore
+
+    @settings(max_examples=15)
+    @given(receipt_batches())
+    def check(case: Case) -> None:
+        reset_dlrkit_tables(postgres_dsn)
+        batches_agree_with_memory(PostgresStore(postgres_dsn), case)
+
+    check()
+
+
+def test_add_many_is_all_or_none(make_store: StoreFactory, monkeypatch: Any) -> None:
+    tracker = Tracker(make_store())
+    tracker.expect(response("a", "b"), now=T0)
+    before = tracker.get("a")
+    calls = []
+
+    def apply_then_fail(record: Any, receipt: DeliveryReceipt, now: float) -> bool:
+        calls.append(receipt.message_id)
+        if len(calls) == 2:
+            raise RuntimeError("half-way")
+        return real_apply(record, receipt, now)
+
+    real_apply = dlrkit.stores.MessageRecord.apply
+    monkeypatch.setattr(dlrkit.stores.MessageRecord, "apply", apply_then_fail)
+    with pytest.raises(RuntimeError):
+        tracker.add_many([dlr("a", "delivered"), dlr("zz", "delivered"), dlr("b", "delivered")])
+    monkeypatch.undo()
+    assert calls == ["a", "b"]
+    assert tracker.get("a") == before
+    tracker.expect(response("zz"), now=T0)  # the orphan was not kept either
+    assert tracker.get("zz").parts["zz"] is None  # type: ignore[union-attr]
+    assert tracker.add_many([]) == []
+
+
+def test_add_many_is_one_transaction_of_a_few_statements(tmp_path: Path) -> None:
+    """A batch costs the same statements whatever its size: no statement per receipt."""
+    store = SQLiteStore(tmp_path / "statements.db", synchronous="OFF")
+    tracker = Tracker(store)
+    for m in range(200):
+        tracker.expect(response(f"m{m}a", f"m{m}b", f"m{m}c"), now=T0)
+
+    def statements(batch: list[DeliveryReceipt]) -> list[str]:
+        seen: list[str] = []
+        store._conn.set_trace_callback(seen.append)
+        try:
+            states = tracker.add_many(batch, now=T0)
+        finally:
+            store._conn.set_trace_callback(None)
+        assert len(states) == len({r.message_id[:-1] for r in batch if r.message_id[0] == "m"})
+        return [s.split()[0] for s in seen]
+
+    small = statements([dlr(f"m{m}a", "delivered") for m in range(3)] + [dlr("x1", "accepted")])
+    big = statements(
+        [dlr(f"m{m}{p}", "delivered") for m in range(3, 103) for p in "abc"]
+        + [dlr(f"x{i}", "accepted") for i in range(2, 50)]
+    )
+    assert small.count("BEGIN") == 1 and small[-1] == "COMMIT"  # the read ahead, then one
+    # executemany runs one prepared statement over every row: it is traced per
+    # row, but it is one call from Python and no round trip in SQLite.
+    assert [s for s in small if s not in ("UPDATE", "INSERT")] == [
+        s for s in big if s not in ("UPDATE", "INSERT")
+    ]
+    store.close()

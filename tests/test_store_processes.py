@@ -16,6 +16,8 @@ import pytest
 
 from dlrkit import SQLiteStore, Tracker, parse_send_response
 
+from .pg_server import reset_dlrkit_tables
+
 MESSAGES, PARTS, WRITERS = 150, 3, 3
 
 # A writer: opens its own store and adds the receipts of the parts given on
@@ -73,7 +75,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, A
     from dlrkit.stores import PostgresStore
 
     setup = PostgresStore(dsn)
-    setup._conn.execute("TRUNCATE dlrkit_messages, dlrkit_parts, dlrkit_orphans")
+    reset_dlrkit_tables(dsn)
     setup.close()
     return "postgres", dsn, lambda: PostgresStore(dsn)
 

@@ -27,7 +27,7 @@ arithmetic, the clock or a database later:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Context, Decimal
 from typing import Final
@@ -56,6 +56,8 @@ __all__ = [
     "price_text",
     "scts_or_none",
     "smpp_date_readings",
+    "stored_datetime",
+    "stored_decimal",
     "text_problem",
 ]
 
@@ -64,6 +66,13 @@ UTC: Final = timezone.utc
 
 class DecodeError(Exception):
     """A decoder could not read its text; the message says why, in words."""
+
+
+# What dlrkit wrote itself (a store's records) is read back without checks:
+# it passed them once, under whatever limits were in force then. The text is
+# what str(Decimal) and datetime.isoformat() gave.
+stored_decimal: Final[Callable[[str], Decimal]] = Decimal
+stored_datetime: Final[Callable[[str], datetime]] = datetime.fromisoformat
 
 
 def is_ascii_digits(text: str) -> bool:

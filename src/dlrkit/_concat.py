@@ -10,12 +10,12 @@ finally fails, and delivered only when every part is delivered.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 import attrs
 
@@ -24,7 +24,7 @@ from ._codecs import exact_sum
 from ._receipt import DeliveryReceipt
 from ._send import SendResponse
 from ._status import DlrStatus
-from .stores import MemoryStore, MessageRecord, Store
+from .stores import MemoryStore, MessageRecord, Store, StoreTransaction, TransientError
 from .stores._record import is_complete
 
 __all__ = ["MessageState", "Tracker"]
@@ -160,26 +160,59 @@ class MessageState(Classifiable):
         return exact_sum(prices) if prices else None
 
 
+def _snapshot(record: MessageRecord) -> MessageState:
+    """:meth:`MessageState.of` for a record that nothing changes any more.
+
+    The tracker's records are a transaction's own copies (the Store protocol
+    says so), and the tracker is done with each when it takes the snapshot:
+    so the snapshot can share its ``parts`` rather than copy them.
+    """
+    return MessageState(
+        record.key,
+        record.parts,
+        frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
+        record.first_at,
+        record.last_at,
+        record.prices,
+    )
+
+
 def _now(clock: datetime | None) -> float:
     return clock.timestamp() if clock is not None else time.time()
+
+
+_T = TypeVar("_T")
+_ATTEMPTS: Final = (False, True)  # is this the last attempt?
+_EXPIRE_BATCH: Final = 100  # messages expired in one transaction
 
 
 class Tracker:
     """Aggregates the receipts of each message's parts into a :class:`MessageState`.
 
     Tell it about each message you send (:meth:`expect`, with the send
-    response), then give it every receipt (:meth:`add`). Receipts carry no
-    field that links parts: only the send response does.
+    response), then give it every receipt (:meth:`add`, or :meth:`add_many`
+    for a batch). Receipts carry no field that links parts: only the send
+    response does.
 
     *store* keeps the state (a :class:`~dlrkit.MemoryStore` by default; a
     :class:`~dlrkit.SQLiteStore` for several processes on one machine, or
     ``dlrkit.stores.PostgresStore`` for several machines). Every change runs
     in one store transaction, so when :meth:`add` returns, the receipt is
-    stored.
+    stored. A transaction that fails with
+    :class:`~dlrkit.stores.TransientError` (a lost connection, a deadlock)
+    is run once more: every operation here is idempotent.
 
     Receipts that arrive before :meth:`expect` knows their message (the send
-    response is not stored yet) are kept as orphans, at most *max_orphans*
-    for *orphan_ttl*, and applied when :meth:`expect` registers their message.
+    response is not stored yet) are kept as *orphans* and applied when
+    :meth:`expect` registers their message. **Eviction rule:** the store
+    keeps an orphan for at most *orphan_ttl*, and evicts it, oldest first,
+    once *max_orphans* more orphans have arrived after it (one bound for the
+    whole store, however many processes share it). :attr:`evicted_orphans`
+    counts the orphans evicted for the bound. So a flood of receipts for
+    unknown messages (forged ones, or another system's) can push out a
+    genuine early receipt: verify signatures before :meth:`add`, and size
+    *max_orphans* above the unknown receipts you can get in the time between
+    a send and its :meth:`expect`.
     """
 
     def __init__(
@@ -192,6 +225,25 @@ class Tracker:
         self.store: Store = MemoryStore() if store is None else store
         self.max_orphans = max_orphans
         self.orphan_ttl = orphan_ttl
+
+    def _retrying(self, call: Callable[[], _T]) -> _T:
+        """*call*, made once more after a :class:`TransientError`."""
+        for last in _ATTEMPTS:
+            try:
+                return call()
+            except TransientError:
+                if last:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _run(self, body: Callable[[StoreTransaction], _T]) -> _T:
+        """*body* in one transaction, run once more after a :class:`TransientError`."""
+
+        def transact() -> _T:
+            with self.store.transaction() as tx:
+                return body(tx)
+
+        return self._retrying(transact)
 
     def expect(
         self, send_response: SendResponse, key: str | None = None, *, now: datetime | None = None
@@ -215,7 +267,8 @@ class Tracker:
             for p in send_response.messages
             if p.is_sent and p.message_id
         }
-        with self.store.transaction() as tx:
+
+        def register(tx: StoreTransaction) -> str:
             tx.lock(part_ids)
             existing = tx.load(key)
             if existing is not None:
@@ -236,33 +289,96 @@ class Tracker:
             for receipt in tx.take_orphans(part_ids, moment - self.orphan_ttl.total_seconds()):
                 record.apply(receipt, moment)
             tx.save(record, part_ids)
-        return key
+            return key
+
+        return self._run(register)
 
     def add(self, receipt: DeliveryReceipt, *, now: datetime | None = None) -> MessageState | None:
         """Apply one receipt; the state of its whole message, or None.
 
         None means no :meth:`expect` has registered this part yet. The receipt
         is kept as an orphan and applied if its message is registered within
-        ``orphan_ttl``.
+        ``orphan_ttl`` (see the eviction rule above).
         """
         moment = time.time() if now is None else now.timestamp()  # _now(), one call less
         mid = receipt.message_id
-        with self.store.transaction() as tx:
-            record = tx.load_for_part(mid)
-            if record is None:
-                tx.add_orphan(
-                    receipt, moment, self.max_orphans, moment - self.orphan_ttl.total_seconds()
-                )
-                return None
-            if record.apply(receipt, moment):
-                tx.save(record)
-            return MessageState.of(record)
+        # The loop of _run() inline: this is the tracker's hot path.
+        for last in _ATTEMPTS:
+            try:
+                with self.store.transaction() as tx:
+                    record = tx.load_for_part(mid)
+                    if record is None:
+                        tx.add_orphans(
+                            (receipt,),
+                            moment,
+                            self.max_orphans,
+                            moment - self.orphan_ttl.total_seconds(),
+                        )
+                        return None
+                    if record.apply(receipt, moment):
+                        tx.save(record)
+                    return _snapshot(record)
+            except TransientError:
+                if last:
+                    raise
+        raise AssertionError("unreachable")
+
+    def add_many(
+        self, receipts: Iterable[DeliveryReceipt], *, now: datetime | None = None
+    ) -> list[MessageState]:
+        """Apply a batch of receipts in one transaction; the states of the messages touched.
+
+        Each receipt is applied exactly as :meth:`add` would apply it, in
+        order (receipts of unknown parts become orphans), and all of them are
+        stored, or none: acknowledge a receipt only after the call that
+        contains it has returned. The result has one state per message that
+        a receipt of the batch belongs to, after the whole batch, in the order
+        the messages were first touched. This is the path for volume: the SQL
+        stores load and write a whole batch in a few statements.
+        """
+        batch = list(receipts)
+        if not batch:
+            return []
+        moment = _now(now)
+        part_ids = [r.message_id for r in batch]
+        # Read ahead, outside the transaction: the SQL stores parse the
+        # records here, so that the transaction (and its locks) is short.
+        self._retrying(partial(self.store.prefetch, part_ids))
+
+        def apply(tx: StoreTransaction) -> list[MessageState]:
+            records = tx.load_for_parts(part_ids)
+            touched: dict[str, MessageRecord] = {}
+            changed: dict[str, MessageRecord] = {}
+            orphans = []
+            for receipt in batch:
+                record = records.get(receipt.message_id)
+                if record is None:
+                    orphans.append(receipt)
+                    continue
+                touched.setdefault(record.key, record)
+                if record.apply(receipt, moment):
+                    changed[record.key] = record
+            if changed:
+                tx.save_many(list(changed.values()))
+            if orphans:
+                expired_before = moment - self.orphan_ttl.total_seconds()
+                tx.add_orphans(orphans, moment, self.max_orphans, expired_before)
+            return [_snapshot(record) for record in touched.values()]
+
+        return self._run(apply)
 
     def get(self, key: str) -> MessageState | None:
-        """The state of the message registered under *key*, or None."""
-        with self.store.transaction() as tx:
-            record = tx.load(key)
-        return MessageState.of(record) if record is not None else None
+        """The state of the message registered under *key*, or None.
+
+        A read: it takes no lock that writers wait for.
+        """
+        record = self._retrying(lambda: self.store.read(key))
+        return _snapshot(record) if record is not None else None
+
+    @property
+    def evicted_orphans(self) -> int:
+        """How many orphans the store evicted for the bound (see the eviction rule)."""
+        return self._retrying(self.store.evicted_orphans)
 
     def expire_stale(
         self, older_than: timedelta = timedelta(hours=72), *, now: datetime | None = None
@@ -272,30 +388,45 @@ class Tracker:
         The provider itself turns a part with no final receipt within 72 hours
         into ``expired`` and ignores later receipts; this brings the tracker in
         line, so messages do not stay pending forever. Returns the messages
-        that changed.
+        that changed. Works in batches of messages, one transaction each,
+        which lock the messages' parts before their rows, as ``add`` does.
         """
         moment = _now(now)
-        changed = []
-        for key in self.store.pending(moment - older_than.total_seconds()):
-            with self.store.transaction() as tx:
-                record = tx.load(key)
-                if record is None:
-                    continue
-                tx.lock(list(record.parts))
-                stale = [
-                    mid
-                    for mid, r in record.parts.items()
-                    if mid not in record.expired and (r is None or not r.status.is_final)
-                ]
-                if not stale:
-                    continue
-                for mid in stale:
-                    record.expired[mid] = moment
-                record.updated = moment
-                tx.save(record)
-            changed.append(MessageState.of(record))
+        created_before = moment - older_than.total_seconds()
+        keys = self._retrying(lambda: self.store.pending(created_before))
+        changed: list[MessageState] = []
+        for start in range(0, len(keys), _EXPIRE_BATCH):
+            # Which parts each message has, read without a lock: parts never
+            # change once registered, so the transaction can lock them first.
+            part_ids: list[str] = []
+            for key in keys[start : start + _EXPIRE_BATCH]:
+                record = self._retrying(partial(self.store.read, key))
+                if record is not None:
+                    part_ids += record.parts
+
+            def expire(tx: StoreTransaction, part_ids: list[str] = part_ids) -> list[MessageState]:
+                records = {r.key: r for r in tx.load_for_parts(part_ids).values()}
+                stale_records = []
+                for record in records.values():
+                    stale = [
+                        mid
+                        for mid, r in record.parts.items()
+                        if mid not in record.expired and (r is None or not r.status.is_final)
+                    ]
+                    if not stale or record.created >= created_before:
+                        continue
+                    for mid in stale:
+                        record.expired[mid] = moment
+                    record.updated = moment
+                    stale_records.append(record)
+                if stale_records:
+                    tx.save_many(stale_records)
+                return [_snapshot(record) for record in stale_records]
+
+            changed += self._run(expire)
         return changed
 
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
         """Forget messages not updated for *older_than*, and expired orphans; returns a count."""
-        return int(self.store.prune(_now(now) - older_than.total_seconds()))
+        updated_before = _now(now) - older_than.total_seconds()
+        return int(self._retrying(lambda: self.store.prune(updated_before)))

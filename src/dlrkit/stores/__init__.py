@@ -6,14 +6,16 @@
 - :class:`PostgresStore` (extra ``dlrkit[postgres]``): several machines.
 
 Any object with the methods of :class:`Store` works; it keeps
-:class:`MessageRecord` objects.
+:class:`MessageRecord` objects. Every store takes its locks in one order,
+written down in ``dlrkit.stores._base``: parts, then messages' rows, then
+orphans.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._base import Store, StoreTransaction
+from ._base import Store, StoreTransaction, TransientError
 from ._memory import MemoryStore
 from ._record import MessageRecord
 from ._sqlite import SQLiteStore
@@ -28,6 +30,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreTransaction",
+    "TransientError",
 ]
 
 

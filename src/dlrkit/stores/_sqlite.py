@@ -5,18 +5,57 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, ClassVar, Final
 
-from .._parse import parse
 from .._receipt import DeliveryReceipt
-from ._sql import SCHEMA, SQLStore, SQLTransaction
+from ._sql import SQLStore, SQLTransaction, orphan_receipt
+
+_flock: Callable[[int, int], Any] | None
+try:
+    from fcntl import LOCK_EX, LOCK_UN
+    from fcntl import flock as _flock
+except ImportError:  # pragma: no cover - Windows
+    _flock, _LOCK_EX, _LOCK_UN = None, 0, 0
+else:
+    _LOCK_EX, _LOCK_UN = LOCK_EX, LOCK_UN
 
 __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class _SQLiteTransaction(SQLTransaction):
+    def lock(self, message_ids: Sequence[str]) -> None:
+        pass  # BEGIN IMMEDIATE already holds the database's write lock
+
+    @staticmethod
+    def in_list(column: str, values: Sequence[str]) -> tuple[str, Any]:
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
+
+    def take_orphans(
+        self, message_ids: Sequence[str], expired_before: float
+    ) -> list[DeliveryReceipt]:
+        condition, values = self.in_list("message_id", message_ids)
+        rows = self._execute(
+            f"SELECT receipt, received FROM dlrkit_orphans WHERE {condition} ORDER BY id",
+            (values,),
+        ).fetchall()
+        if not rows:
+            return []
+        self._execute(f"DELETE FROM dlrkit_orphans WHERE {condition}", (values,))
+        return [orphan_receipt(text) for text, received in rows if received >= expired_before]
+
+    def prune_messages(self, updated_before: float, limit: int) -> int:
+        # Under the write lock, the two deletes see the same messages.
+        doomed = "SELECT key FROM dlrkit_messages WHERE updated < ? ORDER BY key LIMIT ?"
+        self._execute(f"DELETE FROM dlrkit_parts WHERE key IN ({doomed})", (updated_before, limit))
+        return int(
+            self._execute(
+                f"DELETE FROM dlrkit_messages WHERE key IN ({doomed})", (updated_before, limit)
+            ).rowcount
+        )
 
 
 class SQLiteStore(SQLStore):
@@ -26,13 +65,26 @@ class SQLiteStore(SQLStore):
     a queue consumer): every change is one ``BEGIN IMMEDIATE`` transaction,
     so writers are serialised and no update is lost; a receipt is
     acknowledged only after its transaction committed. The database runs in
-    WAL mode so readers never block writers. ``synchronous="FULL"`` (the
-    default) makes each commit durable against power loss as well as a
+    WAL mode, and reads (``Tracker.get``, ``pending``) run outside any write
+    transaction, so readers never wait for writers. ``synchronous="FULL"``
+    (the default) makes each commit durable against power loss as well as a
     killed process; ``"NORMAL"`` is faster and still loses nothing when only
     the process dies.
 
+    Opening a store reads the schema catalog and creates only what is
+    missing (see :meth:`create_schema`); with ``create_schema=False`` a
+    missing table is an error instead.
+
     One store object may be shared by threads; each process opens its own.
     """
+
+    _transaction_class = _SQLiteTransaction
+    _begin_sql = "BEGIN IMMEDIATE"
+    _ddl: ClassVar[dict[str, str]] = {
+        "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "bigint": "INTEGER",
+    }
+    _catalog_sql = "SELECT name FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))"
 
     def __init__(
         self,
@@ -40,51 +92,58 @@ class SQLiteStore(SQLStore):
         *,
         timeout: float = 30.0,
         synchronous: str = "FULL",
+        create_schema: bool = True,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
+        super().__init__()
         self.path = os.fspath(path)
-        self._lock = threading.RLock()
-        # isolation_level=None: transactions are begun explicitly below.
+        # isolation_level=None: transactions are begun explicitly.
         self._conn = sqlite3.connect(
             self.path, timeout=timeout, isolation_level=None, check_same_thread=False
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._conn.execute("PRAGMA journal_mode=WAL")  # once per database file
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        with self.transaction():
-            for statement in SCHEMA:
-                self._conn.execute(statement.format(serial="INTEGER"))
+        self._queue = _WriterQueue(self.path)
+        self._open_schema(create_schema)
 
     @contextmanager
-    def transaction(self) -> Iterator[_SQLiteTransaction]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield _SQLiteTransaction(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> Iterator[SQLTransaction]:
+        with self._lock, self._queue, super().transaction() as tx:
+            yield tx
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._queue.close()
+            super().close()
 
 
-class _SQLiteTransaction(SQLTransaction):
-    def lock(self, message_ids: Sequence[str]) -> None:
-        pass  # BEGIN IMMEDIATE already holds the database's write lock
+class _WriterQueue:
+    """Writers of one database file wait for each other on a file lock.
 
-    def take_orphans(
-        self, message_ids: Sequence[str], expired_before: float
-    ) -> list[DeliveryReceipt]:
-        marks = ", ".join("?" * len(message_ids))
-        rows = self._conn.execute(
-            f"SELECT receipt, received FROM dlrkit_orphans WHERE message_id IN ({marks}) "
-            "ORDER BY id",
-            list(message_ids),
-        ).fetchall()
-        self._conn.execute(
-            f"DELETE FROM dlrkit_orphans WHERE message_id IN ({marks})", list(message_ids)
-        )
-        return [parse(json.loads(text)) for text, received in rows if received >= expired_before]
+    SQLite's own wait for the write lock polls, sleeping up to 100 ms between
+    tries: with several busy writers the lock is often free while they all
+    sleep. A blocking ``flock`` wakes the next writer the moment the lock is
+    released, and ``BEGIN IMMEDIATE`` then finds the database free. Where
+    there is no ``flock`` (Windows) or no file (``:memory:``), SQLite's wait
+    is all there is.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._fd: int | None = None
+        if _flock is not None and path != ":memory:" and not path.startswith("file:"):
+            self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
+
+    def __enter__(self) -> None:
+        if self._fd is not None and _flock is not None:
+            _flock(self._fd, _LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None and _flock is not None:
+            _flock(self._fd, _LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
