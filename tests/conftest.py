@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from .pg_server import PostgresUnavailableError, throwaway_postgres
+import dlrkit
+
+from .pg_server import PostgresUnavailableError, reset_dlrkit_tables, throwaway_postgres
 
 # Wall-clock deadlines make property tests flaky on a loaded CI machine without
 # testing any behaviour; example counts are what matter.
@@ -32,3 +36,23 @@ def postgres_dsn() -> Iterator[str]:
             yield dsn
     except PostgresUnavailableError as why:
         pytest.skip(str(why))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Any]:
+    """("sqlite", path, open_store) or ("postgres", dsn, open_store): one empty database."""
+    return open_backend(request.param, request, tmp_path)
+
+
+def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Any]:
+    """The *backend* fixture's value for one kind (for fixtures with more params)."""
+    if kind == "sqlite":
+        path = str(tmp_path / "shared.db")
+        return "sqlite", path, lambda: dlrkit.SQLiteStore(path)
+    dsn = request.getfixturevalue("postgres_dsn")
+    from dlrkit.stores import PostgresStore
+
+    setup = PostgresStore(dsn)
+    reset_dlrkit_tables(dsn)
+    setup.close()
+    return "postgres", dsn, lambda: PostgresStore(dsn)

@@ -9,14 +9,11 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dlrkit import SQLiteStore, Tracker, parse_send_response
-
-from .pg_server import reset_dlrkit_tables
+from dlrkit import Tracker, parse_send_response
 
 MESSAGES, PARTS, WRITERS = 150, 3, 3
 
@@ -64,20 +61,6 @@ def register(store: Any) -> Tracker:
             )
         )
     return tracker
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Any]:
-    if request.param == "sqlite":
-        path = str(tmp_path / "shared.db")
-        return "sqlite", path, lambda: SQLiteStore(path)
-    dsn = request.getfixturevalue("postgres_dsn")
-    from dlrkit.stores import PostgresStore
-
-    setup = PostgresStore(dsn)
-    reset_dlrkit_tables(dsn)
-    setup.close()
-    return "postgres", dsn, lambda: PostgresStore(dsn)
 
 
 def start_writer(kind: str, target: str) -> subprocess.Popen[str]:

@@ -523,11 +523,11 @@ def test_the_schema_is_created_once_and_a_new_feature_joins_it(
     store = SQLiteStore(path, create_schema=False)
     store.create_schema()  # idempotent
     store.close()
-    nonces = _schema.SchemaObject(
-        "dlrkit_nonces", "CREATE TABLE IF NOT EXISTS dlrkit_nonces (nonce TEXT PRIMARY KEY)"
+    later = _schema.SchemaObject(  # a feature of a later release
+        "dlrkit_later", "CREATE TABLE IF NOT EXISTS dlrkit_later (name TEXT PRIMARY KEY)"
     )
-    monkeypatch.setattr(_schema, "FEATURES", [*_schema.FEATURES, (nonces,)])
-    with pytest.raises(RuntimeError, match="lacks dlrkit_nonces:"):
+    monkeypatch.setattr(_schema, "FEATURES", [*_schema.FEATURES, (later,)])
+    with pytest.raises(RuntimeError, match="lacks dlrkit_later:"):
         SQLiteStore(path, create_schema=False)
     statements: list[str] = []
     store = SQLiteStore(path)
@@ -536,4 +536,4 @@ def test_the_schema_is_created_once_and_a_new_feature_joins_it(
     assert not [s for s in statements if s.startswith("CREATE")]  # all there now
     store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM dlrkit_nonces").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM dlrkit_later").fetchone() == (0,)

@@ -9,7 +9,10 @@ a batch of receipts costs the same number of round trips as one receipt.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
@@ -235,6 +238,51 @@ class SQLTransaction:
         """Delete up to *limit* messages not updated since a time, with their parts."""
         raise NotImplementedError
 
+    def record_once(self, key: str, expires: float, now: float, token: str) -> bool:
+        """Record a replay *key* until *expires*; False if it is there, unexpired.
+
+        One atomic insert-if-absent: the primary key decides between
+        concurrent transactions, and an expired entry of the same key is
+        taken over. *token* names this attempt: a second run of the same
+        attempt (after a connection lost at ``COMMIT``, when nobody knows
+        whether the first one committed) finds its own row and is True again,
+        so the retry neither refuses the request nor records it twice.
+
+        Then up to two other expired entries are deleted, skipping rows that
+        other transactions hold, so the table is pruned as it is used, a
+        little at a time, with no batch job holding a lock. (Inserting first
+        means a transaction waits only in its insert, for one that already
+        inserted: never in a cycle.)
+        """
+        recorded = self._execute(
+            "INSERT INTO dlrkit_nonces (key, expires, token) VALUES (?, ?, ?) ON CONFLICT (key)"
+            " DO UPDATE SET expires = excluded.expires, token = excluded.token"
+            " WHERE dlrkit_nonces.expires < ? OR dlrkit_nonces.token = excluded.token",
+            (key, expires, token, now),
+        ).rowcount
+        self._execute(
+            "DELETE FROM dlrkit_nonces WHERE key IN (SELECT key FROM dlrkit_nonces"
+            f" WHERE expires < ? AND key <> ? ORDER BY expires LIMIT 2{self.skip_locked})",
+            (now, key),
+        )
+        return bool(recorded == 1)
+
+    def forget(self, key: str) -> None:
+        """Delete a replay key (``NonceCache.discard``)."""
+        self._execute("DELETE FROM dlrkit_nonces WHERE key = ?", (key,))
+
+
+_LIVE_STORES: weakref.WeakSet[SQLStore] = weakref.WeakSet()
+
+
+def _reset_stores_after_fork() -> None:
+    for store in list(_LIVE_STORES):
+        store._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_stores_after_fork)
+
 
 class SQLStore:
     """Transactions, reads, schema and maintenance, the same for both SQL stores."""
@@ -251,11 +299,35 @@ class SQLStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._cache = RecordCache()
+        self._conn = None
+        # Connections a forked child inherited: kept, never used nor closed
+        # (closing one would act on the parent's session or files).
+        self._inherited: list[Any] = []
+        _LIVE_STORES.add(self)
 
-    # -- the connection (PostgreSQL reconnects) ------------------------------------------
+    # -- the connection (PostgreSQL reconnects; a forked child opens its own) -------------
+
+    def _connect(self) -> Any:
+        """A new connection to the database."""
+        raise NotImplementedError
 
     def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
         return self._conn
+
+    def _after_fork(self) -> None:
+        """In a forked child: leave the parent's connection alone, open a new one on use.
+
+        A store opened before a fork (an app imported by gunicorn's master
+        with ``--preload``, a ``multiprocessing`` pool) would otherwise share
+        one connection between processes, which corrupts it. The lock may
+        have been held by a thread that does not exist in the child.
+        """
+        self._lock = threading.RLock()
+        if self._conn is not None:
+            self._inherited.append(self._conn)
+            self._conn = None
 
     def _lost(self, conn: Any) -> bool:
         """True when *conn* is gone for good (the next transaction reconnects)."""
@@ -396,6 +468,31 @@ class SQLStore:
         )
         return [str(key) for (key,) in rows]
 
+    # -- the replay guard (NonceCache(store=...)) -----------------------------------------
+
+    def record_once(self, key: str, expires: float, now: float) -> bool:
+        """Record a replay *key* until *expires*; False if it is there, unexpired.
+
+        One transaction of its own (see :meth:`SQLTransaction.record_once`),
+        run once more after a :class:`TransientError`: the attempt's token
+        makes the second run find the first one's row if it did commit.
+        """
+        token = secrets.token_hex(8)
+        try:
+            with self.transaction() as tx:
+                return tx.record_once(key, expires, now, token)
+        except TransientError:
+            with self.transaction() as tx:
+                return tx.record_once(key, expires, now, token)
+
+    def forget(self, key: str) -> None:
+        with self.transaction() as tx:
+            tx.forget(key)
+
+    def replay_keys(self) -> int:
+        """How many replay keys the table holds (expired ones not pruned yet included)."""
+        return int(self._query("SELECT count(*) FROM dlrkit_nonces")[0][0])
+
     def evicted_orphans(self) -> int:
         rows = self._query("SELECT value FROM dlrkit_counters WHERE name = ?", (_EVICTED,))
         return int(rows[0][0]) if rows else 0
@@ -414,4 +511,5 @@ class SQLStore:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()

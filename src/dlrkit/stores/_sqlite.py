@@ -98,15 +98,30 @@ class SQLiteStore(SQLStore):
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         super().__init__()
         self.path = os.fspath(path)
-        # isolation_level=None: transactions are begun explicitly.
-        self._conn = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
-        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self._conn.execute("PRAGMA journal_mode=WAL")  # once per database file
-        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self.timeout = timeout
+        self.synchronous = synchronous.upper()
+        self._closed = False
+        self._conn = self._connect()
         self._queue = _WriterQueue(self.path)
         self._open_schema(create_schema)
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed SQLiteStore.")
+        # isolation_level=None: transactions are begun explicitly.
+        conn = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")  # once per database file
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
+
+    def _after_fork(self) -> None:
+        super()._after_fork()
+        if not self._closed:  # the parent's lock file is the parent's: open our own
+            self._queue.close()
+            self._queue = _WriterQueue(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
@@ -115,6 +130,7 @@ class SQLiteStore(SQLStore):
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._queue.close()
             super().close()
 

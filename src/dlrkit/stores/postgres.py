@@ -111,15 +111,12 @@ class PostgresStore(SQLStore):
         self.dsn = dsn
         self.connect_timeout = connect_timeout
         self._psycopg = psycopg
-        self._conn: Any = None
         self._open_schema(create_schema)
 
-    def _connection(self) -> Any:
-        if self._conn is None:
-            self._conn = self._psycopg.connect(
-                self.dsn, autocommit=True, connect_timeout=self.connect_timeout
-            )
-        return self._conn
+    def _connect(self) -> Any:
+        return self._psycopg.connect(
+            self.dsn, autocommit=True, connect_timeout=self.connect_timeout
+        )
 
     def _lost(self, conn: Any) -> bool:
         return bool(conn.broken or conn.closed)
