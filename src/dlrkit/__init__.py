@@ -32,7 +32,14 @@ from ._parse import parse, parse_form, parse_json, parse_query
 from ._receipt import DeliveryReceipt
 from ._request import parse_request
 from ._send import SendResponse, SendStatus, SentPart, parse_send_response
-from ._signature import NonceCache, SignatureMethod, sign, signing_string, verify_signature
+from ._signature import (
+    NonceCache,
+    SignatureMethod,
+    replay_key,
+    sign,
+    signing_string,
+    verify_signature,
+)
 from ._status import DlrStatus
 from ._version import __version__
 from .stores import MemoryStore, SQLiteStore
@@ -70,6 +77,7 @@ __all__ = [
     "parse_query",
     "parse_request",
     "parse_send_response",
+    "replay_key",
     "should_remove",
     "should_retry",
     "sign",

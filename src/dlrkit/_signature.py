@@ -14,10 +14,11 @@ import hashlib
 import hmac
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._codecs import DecodeError, decode_timestamp
 from ._errors import (
@@ -29,6 +30,9 @@ from ._errors import (
     quote,
 )
 from ._table import refuse_repeats, single_value
+
+if TYPE_CHECKING:
+    from .stores import ReplayStore
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -334,6 +338,21 @@ def _check_window(timestamp: str | None, max_age: timedelta, now: datetime) -> N
         )
 
 
+@contextmanager
+def _unavailable_on_failure(action: str) -> Iterator[None]:
+    """Fail closed: a store's failure is a 503 for the provider to retry, never a pass."""
+    try:
+        yield
+    except Exception as error:
+        raise SignatureError(
+            # The store's own message stays in __cause__, for the logs: it
+            # may name hosts or tables, and this one is sent to the caller.
+            f"the replay guard's store cannot {action} the request now: retry later",
+            reason=SignatureFailure.UNAVAILABLE,
+            http_status=503,
+        ) from error
+
+
 class NonceCache:
     """Remembers the signed requests accepted recently, to refuse replays.
 
@@ -344,17 +363,25 @@ class NonceCache:
     to :func:`verify_signature`, so that a replay anywhere inside the
     timestamp window is still caught. Thread-safe.
 
-    **It never forgets an unexpired entry.** When *max_size* entries are
-    unexpired, a new request is refused with a ``SignatureError`` whose
-    ``reason`` is ``UNAVAILABLE`` and whose ``http_status`` is 503: the
-    provider retries it later, when entries have expired. Size it for your
-    peak: *max_size* at least the signed requests you accept per second
-    times *ttl* in seconds (the default 100,000 over 10 minutes is about 166
-    a second). An entry takes about 200 bytes.
+    **By default it lives in this process's memory, and so protects one
+    process only**: with several workers (gunicorn, uvicorn) or machines,
+    each has its own cache, and a replay that reaches another one passes.
+    Give it the *store* your workers share (a ``dlrkit.SQLiteStore`` for
+    processes on one machine, a ``dlrkit.stores.PostgresStore`` for several
+    machines; the store a ``Tracker`` uses will do) and every process that
+    shares it refuses a replay: recording a request is one atomic
+    insert-if-absent in the store's ``dlrkit_nonces`` table, and expired
+    entries are deleted a couple at a time as requests are recorded.
 
-    It lives in one process's memory, so it protects one process only: with
-    several workers or machines, each has its own, and a replay that reaches
-    another one passes.
+    **It never accepts a request it could not record.** In memory, it never
+    forgets an unexpired entry: when *max_size* entries are unexpired, a new
+    request is refused with a ``SignatureError`` whose ``reason`` is
+    ``UNAVAILABLE`` and whose ``http_status`` is 503, so that the provider
+    retries it later. Size it for your peak: *max_size* at least the signed
+    requests you accept per second times *ttl* in seconds (the default
+    100,000 over 10 minutes is about 166 a second); an entry takes about 200
+    bytes. With a *store*, the table grows as it needs (about that many
+    rows), and a store that cannot be reached is refused the same way: 503.
 
     The provider retries a receipt your webhook did not acknowledge with
     2xx. If your handler fails after verification, the retry reaches the
@@ -362,27 +389,48 @@ class NonceCache:
     with an error.
     """
 
-    def __init__(self, *, max_size: int = 100_000, ttl: timedelta = timedelta(minutes=10)):
-        if max_size < 1:
-            raise ValueError("max_size must be at least 1")
+    def __init__(
+        self,
+        store: ReplayStore | None = None,
+        *,
+        max_size: int | None = None,
+        ttl: timedelta = timedelta(minutes=10),
+    ):
         if ttl <= timedelta(0):
             raise ValueError("ttl must be positive")
+        if store is not None:
+            if max_size is not None:
+                raise ValueError("max_size bounds the in-memory cache: a store's table grows")
+            if not callable(getattr(store, "record_once", None)):
+                raise TypeError(
+                    f"a NonceCache cannot keep its entries in a {type(store).__name__}: "
+                    "give it a SQLiteStore or a PostgresStore (or none, for memory)"
+                )
+        max_size = 100_000 if max_size is None else max_size
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
+        self.store = store
         self.max_size = max_size
         self.ttl = ttl
         self._expiry: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._expiry)
+        """Entries held (with a store: its table's rows, expired ones not pruned yet included)."""
+        return self.store.replay_keys() if self.store is not None else len(self._expiry)
 
     def add(self, key: str, now: datetime | None = None) -> bool:
         """Record *key*; False if it is already there (a replay).
 
         Raises:
             SignatureError: ``UNAVAILABLE`` (HTTP 503) when the cache is full
-                of unexpired entries.
+                of unexpired entries, or its store cannot be reached.
         """
         moment = (now or datetime.now(timezone.utc)).timestamp()
+        if self.store is not None:
+            expires = moment + self.ttl.total_seconds()
+            with _unavailable_on_failure("record"):
+                return self.store.record_once(key, expires, moment)
         with self._lock:
             self._purge(moment)
             if key in self._expiry:
@@ -400,9 +448,13 @@ class NonceCache:
 
     def discard(self, fields: Mapping[str, str | list[str]]) -> None:
         """Forget the request *fields*, so that the provider's retry is accepted."""
-        sig = _single(fields, "sig") or ""
+        key = replay_key(_single(fields, "sig") or "", _single(fields, "timestamp"))
+        if self.store is not None:
+            with _unavailable_on_failure("forget"):
+                self.store.forget(key)
+            return
         with self._lock:
-            self._expiry.pop(replay_key(sig, _single(fields, "timestamp")), None)
+            self._expiry.pop(key, None)
 
     def _purge(self, moment: float) -> None:
         # Entries are added in time order with one ttl, so the oldest expire

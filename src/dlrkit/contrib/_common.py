@@ -92,6 +92,16 @@ def error_body(error: DlrError) -> dict[str, object]:
     return body
 
 
+_REFUSED = "refused a delivery receipt (%d): %s"
+
+
 def log_refusal(error: DlrError) -> None:
-    """Log a refused request at WARNING (values are quoted: no raw control characters)."""
-    logger.warning("refused a delivery receipt (%d): %s", error.http_status, error)
+    """Log a refused request (values are quoted: no raw control characters).
+
+    At WARNING; a refusal for a failure of our own (a 503: the replay guard's
+    store cannot be reached) at ERROR, with its cause's traceback.
+    """
+    if error.http_status >= 500:
+        logger.error(_REFUSED, error.http_status, error, exc_info=error)
+        return
+    logger.warning(_REFUSED, error.http_status, error)

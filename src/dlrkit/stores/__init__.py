@@ -6,7 +6,9 @@
 - :class:`PostgresStore` (extra ``dlrkit[postgres]``): several machines.
 
 Any object with the methods of :class:`Store` works; it keeps
-:class:`MessageRecord` objects. Every store takes its locks in one order,
+:class:`MessageRecord` objects. The SQL stores are also a
+:class:`ReplayStore`, where a shared :class:`~dlrkit.NonceCache` keeps the
+signed requests it has accepted. Every store takes its locks in one order,
 written down in ``dlrkit.stores._base``: parts, then messages' rows, then
 orphans.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._base import Store, StoreTransaction, TransientError
+from ._base import ReplayStore, Store, StoreTransaction, TransientError
 from ._memory import MemoryStore
 from ._record import MessageRecord
 from ._sqlite import SQLiteStore
@@ -27,6 +29,7 @@ __all__ = [
     "MemoryStore",
     "MessageRecord",
     "PostgresStore",
+    "ReplayStore",
     "SQLiteStore",
     "Store",
     "StoreTransaction",

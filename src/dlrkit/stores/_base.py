@@ -33,7 +33,7 @@ from typing import Protocol
 from .._receipt import DeliveryReceipt
 from ._record import MessageRecord
 
-__all__ = ["Store", "StoreTransaction", "TransientError"]
+__all__ = ["ReplayStore", "Store", "StoreTransaction", "TransientError"]
 
 
 class TransientError(Exception):
@@ -129,3 +129,23 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the store's resources."""
+
+
+class ReplayStore(Protocol):
+    """Where a shared :class:`~dlrkit.NonceCache` keeps its entries.
+
+    :class:`~dlrkit.SQLiteStore` and :class:`~dlrkit.stores.PostgresStore`
+    are replay stores; another (Redis, DynamoDB) needs these three methods.
+    Times are seconds since the epoch.
+    """
+
+    def record_once(self, key: str, expires: float, now: float) -> bool:
+        """Record *key* until *expires*, atomically; False if it is there and
+        ``expires >= now`` (a replay). Raise on any doubt: the request is then
+        refused with 503, never accepted unrecorded."""
+
+    def forget(self, key: str) -> None:
+        """Delete *key*, so that the provider's retry is accepted."""
+
+    def replay_keys(self) -> int:
+        """How many keys are held (expired ones not deleted yet may count)."""

@@ -73,7 +73,23 @@ TRACKER: Final = (
     ),
 )
 
-FEATURES: Final[list[tuple[SchemaObject, ...]]] = [TRACKER]
+REPLAY_GUARD: Final = (
+    # A NonceCache's requests: the replay key (signature and timestamp), when
+    # the entry expires, and which attempt recorded it. The primary key makes
+    # recording one atomic insert-if-absent; expired entries are found by the
+    # index.
+    SchemaObject(
+        "dlrkit_nonces",
+        "CREATE TABLE IF NOT EXISTS dlrkit_nonces"
+        " (key TEXT PRIMARY KEY, expires DOUBLE PRECISION NOT NULL, token TEXT NOT NULL)",
+    ),
+    SchemaObject(
+        "dlrkit_nonces_expires",
+        "CREATE INDEX IF NOT EXISTS dlrkit_nonces_expires ON dlrkit_nonces (expires)",
+    ),
+)
+
+FEATURES: Final[list[tuple[SchemaObject, ...]]] = [TRACKER, REPLAY_GUARD]
 """Every feature's objects, in the order they are created (tables before their indexes)."""
 
 

@@ -1,0 +1,548 @@
+"""The shared replay guard: a NonceCache on an SQLiteStore or a PostgresStore.
+
+Its semantics against a model (the in-memory cache's, which it must match),
+its failures (refused with 503, never accepted unchecked), and real processes
+racing on one database, killed mid-insert and forked from a parent's store.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+import dlrkit
+from dlrkit import NonceCache, SignatureError, SignatureFailure
+from dlrkit.stores import TransientError
+
+from .conftest import open_backend
+from .pg_server import reset_dlrkit_tables, with_options
+
+SECRET = "replay-guard-secret"
+TTL = timedelta(minutes=10)
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def signed_query(index: int, now: datetime | None = None) -> str:
+    """The query string of a signed GET receipt, as the provider sends it."""
+    fields = {
+        "messageId": f"0A00000{index:09d}",
+        "msisdn": "447700900000",
+        "to": "AcmeInc",
+        "status": "delivered",
+        "err-code": "0",
+        "timestamp": str(int((now or datetime.now(timezone.utc)).timestamp())),
+        "nonce": f"nonce-{index}",
+    }
+    fields["sig"] = dlrkit.sign(fields, SECRET, "sha256")
+    return urlencode(fields)
+
+
+def receive(query: str, cache: NonceCache) -> dlrkit.DeliveryReceipt:
+    return dlrkit.parse_request(
+        method="GET",
+        content_type=None,
+        query=query,
+        secret=SECRET,
+        signature_method="sha256",
+        nonce_cache=cache,
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def open_cache(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], NonceCache]]:
+    """Opens NonceCaches that share one guard: each on its own store (connection)."""
+    if request.param == "memory":
+        cache = NonceCache(ttl=TTL)
+        yield lambda: cache
+        return
+    _, _, open_store = open_backend(request.param, request, tmp_path)
+    stores: list[Any] = []
+
+    def opened() -> NonceCache:
+        stores.append(open_store())
+        return NonceCache(stores[-1], ttl=TTL)
+
+    yield opened
+    for store in stores:
+        store.close()
+
+
+# -- what it does, the same in memory and in a store --------------------------------------
+
+
+def test_a_key_is_refused_until_it_expires(open_cache: Callable[[], NonceCache]) -> None:
+    cache = open_cache()
+    assert cache.add("a", T0)
+    assert not cache.add("a", T0 + timedelta(minutes=9))
+    # Kept through its last instant, and taken over after it.
+    assert not cache.add("a", T0 + TTL)
+    assert cache.add("a", T0 + TTL + timedelta(seconds=1))
+    assert not cache.add("a", T0 + TTL + timedelta(seconds=2))
+
+
+def test_discard_lets_the_retry_through(open_cache: Callable[[], NonceCache]) -> None:
+    first, second = open_cache(), open_cache()
+    query = signed_query(1)
+    receive(query, first)
+    with pytest.raises(SignatureError) as replay:
+        receive(query, second)
+    assert replay.value.reason is SignatureFailure.REPLAYED and replay.value.http_status == 401
+    fields = dict(pair.split("=", 1) for pair in query.split("&"))
+    second.discard(fields)
+    receive(query, first)
+
+
+def test_the_hex_case_of_the_signature_does_not_make_a_replay_new(
+    open_cache: Callable[[], NonceCache],
+) -> None:
+    query = signed_query(2)
+    receive(query, open_cache())
+    sig = query.split("sig=")[1]
+    with pytest.raises(SignatureError, match="already accepted"):
+        receive(query.replace(sig, sig.upper()), open_cache())
+
+
+def test_caches_on_one_database_share_their_entries(backend: tuple[str, str, Any]) -> None:
+    _, _, open_store = backend
+    one, two = open_store(), open_store()
+    first, second = NonceCache(one, ttl=TTL), NonceCache(two, ttl=TTL)
+    key = dlrkit.replay_key("ab12", "1700000000")
+    assert first.add(key, T0)
+    assert not second.add(key, T0)
+    assert len(first) == len(second) == 1
+    second.discard({"sig": "ab12", "timestamp": "1700000001"})  # another request
+    assert len(first) == 1
+    second.discard({"sig": "AB12", "timestamp": "1700000000"})  # this one, in upper case
+    assert len(first) == 0
+    assert first.add(key, T0) and not second.add(key, T0)
+    one.close()
+    two.close()
+
+
+def test_expired_entries_are_pruned_as_requests_arrive(backend: tuple[str, str, Any]) -> None:
+    _, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store, ttl=TTL)
+    for i in range(60):
+        assert cache.add(f"old-{i}", T0)
+    later = T0 + TTL + timedelta(seconds=1)
+    for i in range(30):  # each deletes up to two expired entries
+        assert cache.add(f"new-{i}", later)
+    assert len(cache) == 30
+    for i in range(60):  # an expired entry is no longer a replay
+        assert cache.add(f"old-{i}", later)
+    store.close()
+
+
+def test_a_store_cache_is_configured_as_a_store_cache(tmp_path: Path) -> None:
+    store = dlrkit.SQLiteStore(tmp_path / "guard.db")
+    with pytest.raises(ValueError, match="max_size bounds the in-memory cache"):
+        NonceCache(store, max_size=10)
+    with pytest.raises(TypeError, match="cannot keep its entries in a MemoryStore"):
+        NonceCache(dlrkit.MemoryStore())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ttl must be positive"):
+        NonceCache(store, ttl=timedelta(0))
+    cache = NonceCache(store)
+    assert cache.store is store and cache.ttl == TTL
+    store.close()
+
+
+class GuardMachine(RuleBasedStateMachine):
+    """Two caches on one guard, against a model of what it must remember.
+
+    Subclasses say how a guard is opened. The clock only moves forward, by
+    steps that cross the ttl and land exactly on it.
+    """
+
+    open_pair: Callable[[], tuple[NonceCache, NonceCache]]
+
+    @initialize()
+    def start(self) -> None:
+        self.caches = self.open_pair()
+        self.now = T0
+        self.model: dict[str, datetime] = {}  # key -> last instant it is refused
+
+    @rule(
+        key=st.sampled_from(["a", "b", "c", "d"]),
+        which=st.integers(0, 1),
+        step=st.sampled_from([0, 1, 60, 299, 300, 599, 600, 601]),
+    )
+    def add(self, key: str, which: int, step: int) -> None:
+        self.now += timedelta(seconds=step)
+        expected = key not in self.model or self.model[key] < self.now
+        assert self.caches[which].add(dlrkit.replay_key(key, None), self.now) is expected
+        if expected:
+            self.model[key] = self.now + TTL
+
+    @rule(key=st.sampled_from(["a", "b", "c", "d"]), which=st.integers(0, 1))
+    def discard(self, key: str, which: int) -> None:
+        self.caches[which].discard({"sig": key})
+        self.model.pop(key, None)
+
+    @invariant()
+    def holds_every_unexpired_entry(self) -> None:
+        if not hasattr(self, "caches"):
+            return
+        unexpired = sum(1 for end in self.model.values() if end >= self.now)
+        assert unexpired <= len(self.caches[0]) <= len(self.model)
+
+    def teardown(self) -> None:
+        for cache in getattr(self, "caches", ()):
+            if cache.store is not None:
+                cache.store.close()  # type: ignore[attr-defined]
+
+
+def run_machine(open_pair: Callable[[], tuple[NonceCache, NonceCache]], examples: int) -> None:
+    machine = type("Machine", (GuardMachine,), {"open_pair": staticmethod(open_pair)})
+    machine.TestCase.settings = settings(max_examples=examples, stateful_step_count=25)
+    machine.TestCase().runTest()
+
+
+def test_the_in_memory_guard_follows_the_model() -> None:
+    def open_pair() -> tuple[NonceCache, NonceCache]:
+        cache = NonceCache(ttl=TTL)
+        return cache, cache
+
+    run_machine(open_pair, 100)
+
+
+def test_a_shared_guard_follows_the_model(backend: tuple[str, str, Any]) -> None:
+    kind, target, open_store = backend
+
+    def open_pair() -> tuple[NonceCache, NonceCache]:
+        if kind == "sqlite":
+            with sqlite3.connect(target) as conn:
+                conn.execute("DELETE FROM dlrkit_nonces")
+        else:
+            reset_dlrkit_tables(target)
+        return NonceCache(open_store(), ttl=TTL), NonceCache(open_store(), ttl=TTL)
+
+    open_store().close()  # the schema
+    run_machine(open_pair, 40 if kind == "sqlite" else 20)
+
+
+# -- it fails closed -----------------------------------------------------------------------
+
+
+def assert_unavailable(error: pytest.ExceptionInfo[SignatureError]) -> None:
+    assert error.value.reason is SignatureFailure.UNAVAILABLE
+    assert error.value.http_status == 503
+    assert "retry later" in str(error.value)
+    assert error.value.__cause__ is not None  # what the store said, for the logs
+
+
+def test_sqlite_locked_too_long_is_a_503_not_a_pass(tmp_path: Path) -> None:
+    path = tmp_path / "guard.db"
+    store = dlrkit.SQLiteStore(path, timeout=0.2)
+    cache = NonceCache(store)
+    query = signed_query(3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    with pytest.raises(SignatureError) as error:
+        receive(query, cache)
+    assert_unavailable(error)
+    assert "locked" not in str(error.value)  # the store's words stay out of the answer
+    with pytest.raises(SignatureError) as error:
+        cache.discard({"sig": "x"})
+    assert_unavailable(error)
+    holder.execute("ROLLBACK")
+    receive(query, cache)  # the provider's retry
+    with pytest.raises(SignatureError, match="already accepted"):
+        receive(query, cache)
+    store.close()
+    with pytest.raises(SignatureError) as error:  # a closed store records nothing
+        receive(signed_query(4), cache)
+    assert_unavailable(error)
+
+
+def test_postgres_row_held_too_long_is_a_503_then_the_retry_passes(postgres_dsn: str) -> None:
+    import psycopg
+
+    from dlrkit.stores import PostgresStore
+
+    store = PostgresStore(with_options(postgres_dsn, lock_timeout=200))
+    reset_dlrkit_tables(postgres_dsn)
+    cache = NonceCache(store)
+    query = signed_query(5)
+    fields = dict(pair.split("=", 1) for pair in query.split("&"))
+    key = dlrkit.replay_key(fields["sig"], fields["timestamp"])
+    with psycopg.connect(postgres_dsn) as other:  # a transaction recording the same request
+        other.execute(
+            "INSERT INTO dlrkit_nonces (key, expires, token) VALUES (%s, 0, 'other')", (key,)
+        )
+        with pytest.raises(SignatureError) as error:
+            receive(query, cache)
+        assert_unavailable(error)
+        other.rollback()
+    receive(query, cache)
+    store.close()
+
+
+def test_postgres_unreachable_is_a_503_and_it_reconnects(postgres_dsn: str) -> None:
+    import psycopg
+
+    from dlrkit.stores import PostgresStore
+
+    store = PostgresStore(postgres_dsn, connect_timeout=2)
+    reset_dlrkit_tables(postgres_dsn)
+    cache = NonceCache(store)
+    assert cache.add("before", T0)
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        pid = store._connection().info.backend_pid
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    store.dsn = "host=/nonexistent-socket-dir dbname=none"  # and the server is gone
+    with pytest.raises(SignatureError) as error:
+        cache.add("during", T0)
+    assert_unavailable(error)
+    with pytest.raises(SignatureError) as error:
+        cache.discard({"sig": "before"})
+    assert_unavailable(error)
+    store.dsn = postgres_dsn  # the server is back
+    assert not cache.add("before", T0)
+    assert cache.add("during", T0)
+    store.close()
+
+
+def test_a_commit_lost_on_the_way_back_is_retried_without_refusing_the_request(
+    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops after the server committed, before it said so: the
+    retry must find the row it wrote itself, not call its own request a replay."""
+    _, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store, ttl=TTL)
+    end = store._end
+    lost: list[str] = []
+
+    def end_then_lose_the_answer(conn: Any, statement: str, error: Any) -> None:
+        end(conn, statement, error)
+        if statement == "COMMIT" and not lost:
+            lost.append(statement)
+            raise TransientError("the connection was lost at COMMIT")
+
+    monkeypatch.setattr(store, "_end", end_then_lose_the_answer)
+    assert cache.add("k", T0)
+    assert lost == ["COMMIT"]
+    assert not cache.add("k", T0)  # and it is recorded once
+    assert len(cache) == 1
+    store.close()
+
+
+def test_a_refusal_for_our_own_failure_is_logged_as_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dlrkit.contrib._common import log_refusal
+
+    store = dlrkit.SQLiteStore(tmp_path / "guard.db")
+    store.close()
+    try:
+        receive(signed_query(6), NonceCache(store))
+    except SignatureError as error:
+        log_refusal(error)
+    (record,) = caplog.records
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert "503" in record.getMessage()
+
+
+# -- real processes --------------------------------------------------------------------------
+
+# A receiver: opens its own store and guard, waits for "go" on stdin, then
+# receives every signed request of the file, printing "ok N" or "replayed N".
+RECEIVER = textwrap.dedent(
+    """
+    import json, sys
+    import dlrkit
+    kind, target, requests = sys.argv[1], sys.argv[2], sys.argv[3]
+    if kind == "sqlite":
+        store = dlrkit.SQLiteStore(target)
+    else:
+        from dlrkit.stores import PostgresStore
+        store = PostgresStore(target)
+    cache = dlrkit.NonceCache(store)
+    queries = json.loads(open(requests).read())
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for index, query in queries:
+        try:
+            dlrkit.parse_request(method="GET", content_type=None, query=query,
+                                 secret=sys.argv[4], signature_method="sha256",
+                                 nonce_cache=cache)
+        except dlrkit.SignatureError as error:
+            print(error.reason.value, index, flush=True)
+        else:
+            print("ok", index, flush=True)
+    """
+)
+
+
+def start(script: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_processes_racing_on_one_database_accept_each_request_once(
+    backend: tuple[str, str, Any], tmp_path: Path
+) -> None:
+    kind, target, open_store = backend
+    requests = [(i, signed_query(i)) for i in range(200)]
+    # Half of them were seen long ago: their expired entries are taken over,
+    # which races through the update path rather than the insert.
+    store = open_store()
+    old = NonceCache(store, ttl=timedelta(seconds=1))
+    past = datetime.now(timezone.utc) - timedelta(hours=1)
+    for _, query in requests[::2]:
+        fields = dict(pair.split("=", 1) for pair in query.split("&"))
+        assert old.add(dlrkit.replay_key(fields["sig"], fields["timestamp"]), past)
+    store.close()
+    receivers = []
+    for seed in range(4):  # every receiver gets every request, in its own order
+        order = requests[:]
+        random.Random(seed).shuffle(order)
+        path = tmp_path / f"requests-{seed}.json"
+        path.write_text(json.dumps(order))
+        receivers.append(start(RECEIVER, kind, target, str(path), SECRET))
+    for receiver in receivers:
+        assert receiver.stdout.readline() == "ready\n", receiver.stderr.read()  # type: ignore[union-attr]
+    for receiver in receivers:  # the start barrier: all open, then all go
+        receiver.stdin.write("go\n")  # type: ignore[union-attr]
+        receiver.stdin.flush()  # type: ignore[union-attr]
+    answers: dict[str, list[str]] = {}
+    for receiver in receivers:
+        output, errors = receiver.communicate(timeout=120)
+        assert receiver.returncode == 0, errors
+        for line in output.splitlines():
+            answer, index = line.split()
+            answers.setdefault(index, []).append(answer)
+    assert len(answers) == len(requests)
+    for index, got in answers.items():
+        assert sorted(got) == ["ok", "replayed", "replayed", "replayed"], (index, got)
+
+
+# A recorder: records keys k0, k1, ... printing "ack kN" once add() returned True.
+RECORDER = textwrap.dedent(
+    """
+    import sys
+    import dlrkit
+    kind, target = sys.argv[1], sys.argv[2]
+    if kind == "sqlite":
+        store = dlrkit.SQLiteStore(target)
+    else:
+        from dlrkit.stores import PostgresStore
+        store = PostgresStore(target)
+    cache = dlrkit.NonceCache(store)
+    print("ready", flush=True)
+    for i in range(100_000):
+        if not cache.add(f"k{i}"):
+            raise SystemExit(f"k{i} refused")
+        print("ack", f"k{i}", flush=True)
+    """
+)
+
+
+def test_a_process_killed_mid_insert_loses_nothing_and_double_accepts_nothing(
+    backend: tuple[str, str, Any],
+) -> None:
+    kind, target, open_store = backend
+    acknowledged: list[str] = []
+    with start(RECORDER, kind, target) as recorder:
+        assert recorder.stdout.readline() == "ready\n", recorder.stderr.read()  # type: ignore[union-attr]
+        for line in recorder.stdout:  # type: ignore[union-attr]
+            acknowledged.append(line.split()[1])
+            if len(acknowledged) == 300:
+                os.kill(recorder.pid, signal.SIGKILL)
+                break
+        recorder.wait(timeout=60)
+    assert recorder.returncode == -signal.SIGKILL
+    if kind == "sqlite":
+        with sqlite3.connect(target) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    store = open_store()  # the killed process's locks are gone: this does not wait
+    fresh = NonceCache(store)
+    for key in acknowledged:  # nothing acknowledged was lost: each is still refused
+        assert not fresh.add(key), key
+    # What the process was recording when it died was committed or not, never
+    # half: its key is one or the other, and every later one is new.
+    count = int(acknowledged[-1][1:]) + 1
+    fresh.add(f"k{count}")
+    assert not fresh.add(f"k{count}")
+    assert all(fresh.add(f"k{i}") for i in range(count + 1, count + 50))
+    store.close()
+
+
+def _add_keys_in_child(store: Any, keys: list[str], queue: Any) -> None:
+    cache = NonceCache(store)
+    queue.put([key for key in keys if cache.add(key)])
+
+
+def test_a_store_opened_before_a_fork_works_in_every_child(
+    backend: tuple[str, str, Any],
+) -> None:
+    """gunicorn --preload, a multiprocessing pool: the store was opened in the
+    parent. Each child must open its own connection (sharing one corrupts it)."""
+    _, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store)
+    assert cache.add("parent")
+    keys = [f"key-{i}" for i in range(150)]
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    children = [
+        context.Process(target=_add_keys_in_child, args=(store, keys, queue)) for _ in range(3)
+    ]
+    for child in children:
+        child.start()
+    accepted = [queue.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+        assert child.exitcode == 0
+    assert sorted(key for got in accepted for key in got) == sorted(keys)  # each once
+    assert not cache.add("parent") and not cache.add("key-0")  # the parent's connection works
+    assert cache.add("parent-after")
+    store.close()
+
+
+def test_threads_sharing_one_store_accept_each_request_once(
+    backend: tuple[str, str, Any],
+) -> None:
+    _, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store)
+    accepted: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def worker() -> None:
+        barrier.wait()
+        accepted.extend(key for key in (f"t{i}" for i in range(100)) if cache.add(key))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(accepted) == sorted(f"t{i}" for i in range(100))
+    store.close()
