@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -34,12 +35,16 @@ def recipe(name: str) -> str:
     return match.group(1)
 
 
+LOADS = itertools.count()
+
+
 def load(name: str, monkeypatch: pytest.MonkeyPatch, signed: bool = True) -> types.ModuleType:
     if signed:
         monkeypatch.setenv("DLR_SIGNATURE_SECRET", SECRET)
     else:
         monkeypatch.delenv("DLR_SIGNATURE_SECRET", raising=False)
-    module = types.ModuleType(f"dlrkit_recipe_{name}")
+    # A name of its own each time: two loads are two workers' copies.
+    module = types.ModuleType(f"dlrkit_recipe_{name}_{next(LOADS)}")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(recipe(name), f"docs/recipes.md:{name}", "exec"), module.__dict__)
     return module
@@ -92,10 +97,11 @@ def django_client(
         )
         django.setup()
     monkeypatch.setattr(settings, "ROOT_URLCONF", module.__name__, raising=False)
-    clear_url_caches()
     client = DjangoClient()
 
     def send(method: str, query: str | bytes, content_type: str | None, body: bytes) -> Answer:
+        settings.ROOT_URLCONF = module.__name__  # another copy may have been loaded since
+        clear_url_caches()
         response = django_request(
             client, method, PATH, query=raw_query(query), body=body, content_type=content_type
         )
@@ -124,6 +130,14 @@ def fastapi_client(
 
 
 CLIENTS = {"flask": flask_client, "django": django_client, "fastapi": fastapi_client}
+
+
+@pytest.fixture(autouse=True)
+def state_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The database of the recipes' shared replay guard: one per test."""
+    path = tmp_path / "dlr-state.db"
+    monkeypatch.setenv("DLR_STATE_DB", str(path))
+    return path
 
 
 @pytest.fixture(params=sorted(CLIENTS))
@@ -281,6 +295,54 @@ def test_a_replayed_request_is_refused(app: tuple[types.ModuleType, Client]) -> 
     status, text, _ = send_payload(client, "form", payload)
     assert status == 401 and error_of(text)["reason"] == "replayed"
     assert module.receipts.qsize() == 1
+
+
+@pytest.mark.parametrize("name", sorted(CLIENTS))
+def test_a_replay_reaching_another_worker_is_refused(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two workers: the recipe loaded twice, as each worker process imports it.
+    # With a NonceCache per process, the second worker accepted the replay.
+    first, first_client = CLIENTS[name](monkeypatch)
+    second, second_client = CLIENTS[name](monkeypatch)
+    assert first.SIGNING["nonce_cache"] is not second.SIGNING["nonce_cache"]
+    payload = make_dlr_payload("form", secret=SECRET)  # type: ignore[arg-type]
+    assert send_payload(first_client, "form", payload).status == 204
+    status, text, _ = send_payload(second_client, "form", payload)
+    assert status == 401 and error_of(text)["reason"] == "replayed"
+    assert second.receipts.empty()
+
+
+def test_a_replay_guard_that_cannot_record_answers_503(
+    app: tuple[types.ModuleType, Client], state_db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    _, client = app
+    holder = sqlite3.connect(state_db, isolation_level=None)
+    holder.execute("PRAGMA busy_timeout = 0")
+    holder.execute("BEGIN IMMEDIATE")  # the database stays locked past the store's timeout
+    module_store = None
+    try:
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("dlrkit_recipe_"):
+                module_store = module.SIGNING["nonce_cache"].store
+                module_store._conn.execute("PRAGMA busy_timeout = 100")
+        with caplog.at_level(logging.WARNING, logger="dlrkit.contrib"):
+            status, text, kind = send_payload(
+                client,
+                "form",
+                make_dlr_payload("form", secret=SECRET),  # type: ignore[arg-type]
+            )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert module_store is not None
+    assert (status, kind) == (503, "application/json"), text
+    assert error_of(text)["reason"] == "unavailable"
+    assert "locked" not in text
+    (record,) = [r for r in caplog.records if "(503)" in r.getMessage()]
+    assert record.levelname == "ERROR" and record.exc_info is not None
 
 
 def test_refusals_are_logged(
