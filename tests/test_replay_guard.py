@@ -546,3 +546,53 @@ def test_threads_sharing_one_store_accept_each_request_once(
         thread.join()
     assert sorted(accepted) == sorted(f"t{i}" for i in range(100))
     store.close()
+
+
+def test_starlette_waits_for_the_database_off_the_event_loop(tmp_path: Path) -> None:
+    """An async helper that blocked on the guard's database would stall every
+    other request of its worker for as long as the database is locked."""
+    import asyncio
+
+    pytest.importorskip("starlette")
+    from starlette.requests import Request
+
+    from dlrkit.contrib.starlette import receipt_from_request
+
+    path = tmp_path / "guard.db"
+    cache = NonceCache(dlrkit.SQLiteStore(path))
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [],
+        "query_string": signed_query(7).encode(),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another worker's transaction, for 0.3 s
+
+    async def scenario() -> tuple[dlrkit.DeliveryReceipt, int]:
+        ticks = 0
+
+        async def other_requests() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(other_requests())
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, holder.execute, "ROLLBACK")
+        receipt = await receipt_from_request(
+            Request(scope, receive), secret=SECRET, signature_method="sha256", nonce_cache=cache
+        )
+        ticker.cancel()
+        return receipt, ticks
+
+    receipt, ticks = asyncio.run(scenario())
+    holder.close()
+    assert receipt.message_id == "0A00000000000007"
+    assert ticks >= 10, ticks  # the loop ran while the guard waited

@@ -22,18 +22,27 @@ async def receipt_from_request(request: Any, **options: Any) -> DeliveryReceipt:
     Starlette decodes itself) and reads no more of the body than
     ``limits.max_size`` allows. *options* go to :func:`dlrkit.parse_request`.
 
+    With a shared replay guard (a ``NonceCache`` with a store), the request
+    is parsed in Starlette's thread pool: recording it waits for a database,
+    and the event loop goes on serving other requests meanwhile.
+
     Raises:
         DlrError: the request is malformed or forged.
     """
     limit = max_size(options)
     check_length(request.headers.get("content-length"), limit)
-    return parse_request(
-        method=request.method,
-        content_type=request.headers.get("content-type"),
-        query=request.scope.get("query_string", b""),
-        body=await _body(request, limit),
+    fields = {
+        "method": request.method,
+        "content_type": request.headers.get("content-type"),
+        "query": request.scope.get("query_string", b""),
+        "body": await _body(request, limit),
         **options,
-    )
+    }
+    if getattr(options.get("nonce_cache"), "store", None) is None:
+        return parse_request(**fields)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(lambda: parse_request(**fields))
 
 
 async def _body(request: Any, limit: int) -> bytes:
