@@ -596,3 +596,31 @@ def test_starlette_waits_for_the_database_off_the_event_loop(tmp_path: Path) -> 
     holder.close()
     assert receipt.message_id == "0A00000000000007"
     assert ticks >= 10, ticks  # the loop ran while the guard waited
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    import dlrkit
+    start = float(sys.argv[2])
+    while time.time() < start:  # all at the same instant
+        pass
+    cache = dlrkit.NonceCache(dlrkit.SQLiteStore(sys.argv[1]))
+    print(sum(cache.add(f"k{i}") for i in range(20)), flush=True)
+    """
+)
+
+
+def test_workers_opening_a_new_sqlite_database_together_all_start(tmp_path: Path) -> None:
+    """Every worker of a server starts at once, on a database file that does
+    not exist yet: switching it to WAL was refused with "database is locked"."""
+    import time
+
+    for attempt in range(10):
+        path = str(tmp_path / f"new-{attempt}.db")
+        at = str(time.time() + 0.5)
+        openers = [start(OPENER, path, at) for _ in range(4)]
+        results = [(opener.communicate(timeout=60), opener.returncode) for opener in openers]
+        for (_, errors), returncode in results:
+            assert returncode == 0, errors
+        assert sum(int(output) for (output, _), _ in results) == 20  # each key once

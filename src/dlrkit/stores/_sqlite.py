@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Final
@@ -101,8 +102,8 @@ class SQLiteStore(SQLStore):
         self.timeout = timeout
         self.synchronous = synchronous.upper()
         self._closed = False
-        self._conn = self._connect()
         self._queue = _WriterQueue(self.path)
+        self._conn = self._connect()
         self._open_schema(create_schema)
 
     def _connect(self) -> sqlite3.Connection:
@@ -113,9 +114,28 @@ class SQLiteStore(SQLStore):
             self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
         )
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode=WAL")  # once per database file
+            self._switch_to_wal(conn)  # once per database file
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         return conn
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> None:
+        # SQLite answers "database is locked" at once, without waiting the
+        # busy timeout, when another connection switches the same new file
+        # at the same time (every worker of a server starting together). So
+        # the switch waits its turn in the writer queue, and a refusal (from
+        # a process outside dlrkit) is retried until the store's timeout.
+        deadline = time.monotonic() + self.timeout
+        pause = 0.001
+        with self._queue:
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() >= deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
     def _after_fork(self) -> None:
         super()._after_fork()
