@@ -624,3 +624,37 @@ def test_workers_opening_a_new_sqlite_database_together_all_start(tmp_path: Path
         for (_, errors), returncode in results:
             assert returncode == 0, errors
         assert sum(int(output) for (output, _), _ in results) == 20  # each key once
+
+
+def test_the_guard_commits_unflushed_and_leaves_the_store_durable(
+    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard's commit does not wait for the disk (the Tracker's next
+    durable commit flushes it); every other transaction of the store still does."""
+    from dlrkit.stores._sql import SQLTransaction
+
+    kind, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store)
+    seen: list[str] = []
+    if kind == "sqlite":
+        store._conn.set_trace_callback(seen.append)
+    else:
+        execute = SQLTransaction._execute
+
+        def traced(tx: Any, sql: str, params: Any = ()) -> Any:
+            seen.append(sql)
+            return execute(tx, sql, params)
+
+        monkeypatch.setattr(SQLTransaction, "_execute", traced)
+    assert cache.add("k")
+    if kind == "sqlite":
+        assert "PRAGMA synchronous=NORMAL" in seen
+        assert store._conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL again
+    else:
+        assert "SET LOCAL synchronous_commit = off" in seen
+        with store.transaction() as tx:
+            assert tx._execute("SHOW synchronous_commit").fetchone() == ("on",)
+    receipt = {"messageId": "m", "msisdn": "1", "to": "x", "status": "delivered", "err-code": "0"}
+    dlrkit.Tracker(store).add(dlrkit.parse(receipt))
+    store.close()

@@ -479,15 +479,35 @@ class SQLStore:
         """
         token = secrets.token_hex(8)
         try:
-            with self.transaction() as tx:
+            with self._unflushed_transaction() as tx:
                 return tx.record_once(key, expires, now, token)
         except TransientError:
-            with self.transaction() as tx:
+            with self._unflushed_transaction() as tx:
                 return tx.record_once(key, expires, now, token)
 
     def forget(self, key: str) -> None:
-        with self.transaction() as tx:
+        with self._unflushed_transaction() as tx:
             tx.forget(key)
+
+    _unflushed_sql: ClassVar[str] = ""
+
+    @contextmanager
+    def _unflushed_transaction(self) -> Iterator[SQLTransaction]:
+        """A transaction whose commit does not wait for the disk: the replay guard's.
+
+        Its entries survive the process (a kill, a crash): the database has
+        them once the commit returns. A power cut (or a PostgreSQL server
+        crash) can lose the last moments' entries, unless a durable commit
+        followed: that commit flushes the log up to itself, the guard's
+        entries included. A webhook that stores its receipt (``Tracker.add``)
+        before answering makes exactly that commit. The flush is what makes a
+        commit slow (SQLite's ``synchronous=FULL`` waits for it), and the
+        guard commits once for every request.
+        """
+        with self.transaction() as tx:
+            if self._unflushed_sql:
+                tx._execute(self._unflushed_sql)
+            yield tx
 
     def replay_keys(self) -> int:
         """How many replay keys the table holds (expired ones not pruned yet included)."""

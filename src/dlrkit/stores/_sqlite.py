@@ -137,6 +137,27 @@ class SQLiteStore(SQLStore):
                 time.sleep(pause)
                 pause = min(pause * 2, 0.05)
 
+    @contextmanager
+    def _unflushed_transaction(self) -> Iterator[SQLTransaction]:
+        # SQLite sets this per connection, outside a transaction: under the
+        # store's lock, so no other thread's transaction runs with it.
+        if self.synchronous in ("OFF", "NORMAL"):
+            with super()._unflushed_transaction() as tx:
+                yield tx
+            return
+        with self._lock:
+            conn = self._connection()
+            conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with super()._unflushed_transaction() as tx:
+                    yield tx
+            finally:
+                try:
+                    conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                except Exception:  # never leave the Tracker's commits unflushed
+                    conn.close()
+                    self._conn = None  # the next use opens one with the setting
+
     def _after_fork(self) -> None:
         super()._after_fork()
         if not self._closed:  # the parent's lock file is the parent's: open our own

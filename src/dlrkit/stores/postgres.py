@@ -94,6 +94,7 @@ class PostgresStore(SQLStore):
     """
 
     _transaction_class = _PostgresTransaction
+    _unflushed_sql = "SET LOCAL synchronous_commit = off"
     _ddl: ClassVar[dict[str, str]] = {"serial": "BIGSERIAL PRIMARY KEY", "bigint": "BIGINT"}
     _catalog_sql = (
         "SELECT c.relname FROM pg_catalog.pg_class c WHERE pg_catalog.pg_table_is_visible(c.oid)"
