@@ -447,7 +447,12 @@ class NonceCache:
             return True
 
     def discard(self, fields: Mapping[str, str | list[str]]) -> None:
-        """Forget the request *fields*, so that the provider's retry is accepted."""
+        """Forget the request *fields*, so that the provider's retry is accepted.
+
+        Raises:
+            SignatureError: ``UNAVAILABLE`` (HTTP 503) when its store cannot
+                be reached: answer 503 too, and the provider retries later.
+        """
         key = replay_key(_single(fields, "sig") or "", _single(fields, "timestamp"))
         if self.store is not None:
             with _unavailable_on_failure("forget"):
