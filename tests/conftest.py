@@ -38,6 +38,20 @@ def postgres_dsn() -> Iterator[str]:
         pytest.skip(str(why))
 
 
+# The start of a script run as a separate process (python -c SCRIPT KIND TARGET
+# ...): opens the store of the backend fixture's (kind, target) as ``store``.
+OPEN_STORE = """
+import sys
+import dlrkit
+kind, target = sys.argv[1], sys.argv[2]
+if kind == "sqlite":
+    store = dlrkit.SQLiteStore(target)
+else:
+    from dlrkit.stores import PostgresStore
+    store = PostgresStore(target)
+"""
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Any]:
     """("sqlite", path, open_store) or ("postgres", dsn, open_store): one empty database."""

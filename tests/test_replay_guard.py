@@ -32,7 +32,7 @@ import dlrkit
 from dlrkit import NonceCache, SignatureError, SignatureFailure
 from dlrkit.stores import TransientError
 
-from .conftest import open_backend
+from .conftest import OPEN_STORE, open_backend
 from .pg_server import reset_dlrkit_tables, with_options
 
 SECRET = "replay-guard-secret"
@@ -368,16 +368,10 @@ def test_a_refusal_for_our_own_failure_is_logged_as_an_error(
 
 # A receiver: opens its own store and guard, waits for "go" on stdin, then
 # receives every signed request of the file, printing "ok N" or "replayed N".
-RECEIVER = textwrap.dedent(
+RECEIVER = OPEN_STORE + textwrap.dedent(
     """
-    import json, sys
-    import dlrkit
-    kind, target, requests = sys.argv[1], sys.argv[2], sys.argv[3]
-    if kind == "sqlite":
-        store = dlrkit.SQLiteStore(target)
-    else:
-        from dlrkit.stores import PostgresStore
-        store = PostgresStore(target)
+    import json
+    requests = sys.argv[3]
     cache = dlrkit.NonceCache(store)
     queries = json.loads(open(requests).read())
     print("ready", flush=True)
@@ -444,16 +438,8 @@ def test_processes_racing_on_one_database_accept_each_request_once(
 
 
 # A recorder: records keys k0, k1, ... printing "ack kN" once add() returned True.
-RECORDER = textwrap.dedent(
+RECORDER = OPEN_STORE + textwrap.dedent(
     """
-    import sys
-    import dlrkit
-    kind, target = sys.argv[1], sys.argv[2]
-    if kind == "sqlite":
-        store = dlrkit.SQLiteStore(target)
-    else:
-        from dlrkit.stores import PostgresStore
-        store = PostgresStore(target)
     cache = dlrkit.NonceCache(store)
     print("ready", flush=True)
     for i in range(100_000):

@@ -15,20 +15,14 @@ import pytest
 
 from dlrkit import Tracker, parse_send_response
 
+from .conftest import OPEN_STORE
+
 MESSAGES, PARTS, WRITERS = 150, 3, 3
 
 # A writer: opens its own store and adds the receipts of the parts given on
 # stdin, printing "ack <part>" once add() has returned (the receipt is stored).
-WRITER = textwrap.dedent(
+WRITER = OPEN_STORE + textwrap.dedent(
     """
-    import json, sys
-    import dlrkit
-    kind, target = sys.argv[1], sys.argv[2]
-    if kind == "sqlite":
-        store = dlrkit.SQLiteStore(target)
-    else:
-        from dlrkit.stores import PostgresStore
-        store = PostgresStore(target)
     tracker = dlrkit.Tracker(store)
     print("ready", flush=True)
     for line in sys.stdin:
