@@ -644,3 +644,31 @@ def test_the_guard_commits_unflushed_and_leaves_the_store_durable(
     receipt = {"messageId": "m", "msisdn": "1", "to": "x", "status": "delivered", "err-code": "0"}
     dlrkit.Tracker(store).add(dlrkit.parse(receipt))
     store.close()
+
+
+def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> None:
+    """A connection opened inside a transaction (a forked child's first one)
+    enters the queue again: its exit must not release the transaction's lock."""
+    import fcntl
+
+    from dlrkit.stores._sqlite import _WriterQueue
+
+    path = str(tmp_path / "queued.db")
+    queue = _WriterQueue(path)
+    other = os.open(path + ".dlrkit-lock", os.O_RDWR)
+
+    def free() -> bool:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return True
+
+    with queue:
+        with queue:
+            assert not free()
+        assert not free()  # still the transaction's
+    assert free()
+    os.close(other)
+    queue.close()

@@ -126,7 +126,7 @@ class SQLiteStore(SQLStore):
         # a process outside dlrkit) is retried until the store's timeout.
         deadline = time.monotonic() + self.timeout
         pause = 0.001
-        with self._queue:
+        with self._lock, self._queue:
             while True:
                 try:
                     conn.execute("PRAGMA journal_mode=WAL")
@@ -189,15 +189,19 @@ class _WriterQueue:
 
     def __init__(self, path: str) -> None:
         self._fd: int | None = None
+        self._depth = 0  # entered again by the holder (a connection opened in a transaction)
         if _flock is not None and path != ":memory:" and not path.startswith("file:"):
             self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
 
     def __enter__(self) -> None:
-        if self._fd is not None and _flock is not None:
+        # Always entered under the store's lock: the depth needs no lock of its own.
+        if self._depth == 0 and self._fd is not None and _flock is not None:
             _flock(self._fd, _LOCK_EX)
+        self._depth += 1
 
     def __exit__(self, *exc: object) -> None:
-        if self._fd is not None and _flock is not None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None and _flock is not None:
             _flock(self._fd, _LOCK_UN)
 
     def close(self) -> None:
