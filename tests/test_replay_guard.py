@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -273,6 +274,60 @@ def test_sqlite_locked_too_long_is_a_503_not_a_pass(tmp_path: Path) -> None:
     with pytest.raises(SignatureError) as error:  # a closed store records nothing
         receive(signed_query(4), cache)
     assert_unavailable(error)
+
+
+STOPPED_IN_A_TRANSACTION = OPEN_STORE + textwrap.dedent(
+    """
+    import os, signal
+    with store.transaction() as tx:  # a worker in a transaction, then stopped
+        tx.record_once("held", 0.0, 0.0, "token")
+        print("inside", flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)
+    """
+)
+
+
+def test_a_dlrkit_writer_stopped_mid_transaction_is_a_503_after_the_timeout(
+    tmp_path: Path,
+) -> None:
+    """The writers' file lock is held by a process that is stopped (SIGSTOP, a
+    debugger, a frozen VM): waiting for it must end at the store's timeout."""
+    path = str(tmp_path / "guard.db")
+    dlrkit.SQLiteStore(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_IN_A_TRANSACTION, "sqlite", path],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "inside\n"
+        store = dlrkit.SQLiteStore(path, timeout=0.5)
+        cache = NonceCache(store)
+        outcome: list[BaseException | bool] = []
+
+        def add() -> None:
+            try:
+                outcome.append(cache.add("waiting"))
+            except BaseException as failure:
+                outcome.append(failure)
+
+        started = time.monotonic()
+        waiter = threading.Thread(target=add, daemon=True)
+        waiter.start()
+        waiter.join(timeout=10)
+        assert not waiter.is_alive(), "still waiting for a stopped process's lock"
+        assert 0.4 < time.monotonic() - started < 5
+        assert isinstance(outcome[0], SignatureError)
+        assert outcome[0].reason is SignatureFailure.UNAVAILABLE
+        assert outcome[0].http_status == 503
+        receipt = {"messageId": "m", "msisdn": "1", "to": "x", "status": "delivered"}
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            dlrkit.Tracker(store).add(dlrkit.parse(receipt))
+    finally:
+        holder.kill()  # the kernel releases a dead holder's lock
+        holder.communicate()
+    assert cache.add("waiting")
+    store.close()
 
 
 def test_postgres_row_held_too_long_is_a_503_then_the_retry_passes(postgres_dsn: str) -> None:
@@ -654,7 +709,7 @@ def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> No
     from dlrkit.stores._sqlite import _WriterQueue
 
     path = str(tmp_path / "queued.db")
-    queue = _WriterQueue(path)
+    queue = _WriterQueue(path, 5.0)
     other = os.open(path + ".dlrkit-lock", os.O_RDWR)
 
     def free() -> bool:

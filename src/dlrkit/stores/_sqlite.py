@@ -15,12 +15,12 @@ from ._sql import SQLStore, SQLTransaction, orphan_receipt
 
 _flock: Callable[[int, int], Any] | None
 try:
-    from fcntl import LOCK_EX, LOCK_UN
+    from fcntl import LOCK_EX, LOCK_NB, LOCK_UN
     from fcntl import flock as _flock
 except ImportError:  # pragma: no cover - Windows
-    _flock, _LOCK_EX, _LOCK_UN = None, 0, 0
+    _flock, _LOCK_EX, _LOCK_NB, _LOCK_UN = None, 0, 0, 0
 else:
-    _LOCK_EX, _LOCK_UN = LOCK_EX, LOCK_UN
+    _LOCK_EX, _LOCK_NB, _LOCK_UN = LOCK_EX, LOCK_NB, LOCK_UN
 
 __all__ = ["SQLiteStore"]
 
@@ -102,7 +102,7 @@ class SQLiteStore(SQLStore):
         self.timeout = timeout
         self.synchronous = synchronous.upper()
         self._closed = False
-        self._queue = _WriterQueue(self.path)
+        self._queue = _WriterQueue(self.path, self.timeout)
         self._conn = self._connect()
         self._open_schema(create_schema)
 
@@ -162,7 +162,7 @@ class SQLiteStore(SQLStore):
         super()._after_fork()
         if not self._closed:  # the parent's lock file is the parent's: open our own
             self._queue.close()
-            self._queue = _WriterQueue(self.path)
+            self._queue = _WriterQueue(self.path, self.timeout)
 
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
@@ -181,23 +181,43 @@ class _WriterQueue:
 
     SQLite's own wait for the write lock polls, sleeping up to 100 ms between
     tries: with several busy writers the lock is often free while they all
-    sleep. A blocking ``flock`` wakes the next writer the moment the lock is
-    released, and ``BEGIN IMMEDIATE`` then finds the database free. Where
-    there is no ``flock`` (Windows) or no file (``:memory:``), SQLite's wait
-    is all there is.
+    sleep. Writers here take a ``flock`` first, so ``BEGIN IMMEDIATE`` finds
+    the database free. A writer that finds the lock held tries again after
+    50 µs, doubling the pause up to 1 ms (10 ms once it has waited 100 ms),
+    and gives up with SQLite's own "database is locked" after the store's
+    *timeout*: the lock's holder may be a process that is stopped, or stuck
+    in a transaction, and no request may wait on it for ever. The kernel
+    releases a killed holder's lock. Where there is no ``flock`` (Windows)
+    or no file (``:memory:``), SQLite's wait is all there is.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeout: float) -> None:
         self._fd: int | None = None
+        self._timeout = timeout
         self._depth = 0  # entered again by the holder (a connection opened in a transaction)
         if _flock is not None and path != ":memory:" and not path.startswith("file:"):
             self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
 
     def __enter__(self) -> None:
         # Always entered under the store's lock: the depth needs no lock of its own.
-        if self._depth == 0 and self._fd is not None and _flock is not None:
-            _flock(self._fd, _LOCK_EX)
+        if self._depth == 0 and self._fd is not None:
+            self._wait(self._fd)
         self._depth += 1
+
+    def _wait(self, fd: int) -> None:
+        assert _flock is not None
+        if _try_flock(fd):
+            return
+        start = time.monotonic()
+        pause = 0.00005
+        while True:
+            time.sleep(pause)
+            if _try_flock(fd):
+                return
+            waited = time.monotonic() - start
+            if waited >= self._timeout:
+                raise sqlite3.OperationalError("database is locked")
+            pause = min(pause * 2, 0.001 if waited < 0.1 else 0.01, self._timeout - waited)
 
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
@@ -208,3 +228,12 @@ class _WriterQueue:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _try_flock(fd: int) -> bool:
+    assert _flock is not None
+    try:
+        _flock(fd, _LOCK_EX | _LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
