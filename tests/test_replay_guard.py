@@ -321,6 +321,7 @@ def test_a_dlrkit_writer_stopped_mid_transaction_is_a_503_after_the_timeout(
         assert outcome[0].reason is SignatureFailure.UNAVAILABLE
         assert outcome[0].http_status == 503
         receipt = {"messageId": "m", "msisdn": "1", "to": "x", "status": "delivered"}
+        receipt["err-code"] = "0"
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
             dlrkit.Tracker(store).add(dlrkit.parse(receipt))
     finally:
