@@ -519,6 +519,11 @@ def test_a_process_killed_mid_insert_loses_nothing_and_double_accepts_nothing(
                 os.kill(recorder.pid, signal.SIGKILL)
                 break
         recorder.wait(timeout=60)
+        # Acknowledgements it wrote before it died, that were not read yet.
+        rest = recorder.stdout.read()  # type: ignore[union-attr]
+        acknowledged += [
+            line.split()[1] for line in rest.splitlines(keepends=True) if line.endswith("\n")
+        ]
     assert recorder.returncode == -signal.SIGKILL
     if kind == "sqlite":
         with sqlite3.connect(target) as conn:
@@ -565,6 +570,63 @@ def test_a_store_opened_before_a_fork_works_in_every_child(
     assert sorted(key for got in accepted for key in got) == sorted(keys)  # each once
     assert not cache.add("parent") and not cache.add("key-0")  # the parent's connection works
     assert cache.add("parent-after")
+    store.close()
+
+
+def _add_keys_and_report(store: Any, keys: list[str], queue: Any) -> None:
+    cache = NonceCache(store)
+    outcome: list[bool | str] = []
+    for key in keys:
+        try:
+            outcome.append(cache.add(key))
+        except SignatureError as error:
+            outcome.append(f"{error.http_status}: {error.__cause__}")
+    queue.put(outcome)
+
+
+def test_a_fork_while_another_thread_is_in_a_transaction_gives_a_working_child(
+    backend: tuple[str, str, Any],
+) -> None:
+    """SQLite in a child forked mid-transaction believes the inherited
+    connection holds the write lock for ever: the fork waits for the end of
+    the other thread's transaction instead."""
+    _, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store)
+    inside = threading.Event()
+
+    def a_request_in_another_thread() -> None:
+        with store.transaction() as tx:
+            tx.record_once("parent-thread", time.time() + 600, time.time(), "token")
+            inside.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=a_request_in_another_thread)
+    thread.start()
+    inside.wait()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_add_keys_and_report, args=(store, ["c1", "c2"], queue))
+    child.start()  # while the other thread's transaction is open
+    assert queue.get(timeout=60) == [True, True]
+    child.join(timeout=60)
+    thread.join()
+    assert not cache.add("parent-thread") and not cache.add("c1")
+    assert cache.add("parent-after")
+    store.close()
+
+
+def test_a_fork_inside_a_transaction_gives_a_child_that_says_so(tmp_path: Path) -> None:
+    store = dlrkit.SQLiteStore(tmp_path / "forked.db", timeout=1)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    with store.transaction():
+        child = context.Process(target=_add_keys_and_report, args=(store, ["c1"], queue))
+        child.start()
+    (outcome,) = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert isinstance(outcome, str) and outcome.startswith("503: this process was forked while")
+    assert NonceCache(store).add("the parent is unaffected")
     store.close()
 
 

@@ -275,13 +275,32 @@ class SQLTransaction:
 _LIVE_STORES: weakref.WeakSet[SQLStore] = weakref.WeakSet()
 
 
+_HELD_FOR_FORK: list[SQLStore] = []
+
+
+def _hold_stores_for_fork() -> None:
+    for store in sorted(_LIVE_STORES, key=id):  # one order, whichever thread forks
+        if store._hold_for_fork():
+            _HELD_FOR_FORK.append(store)
+
+
+def _release_stores_after_fork() -> None:
+    while _HELD_FOR_FORK:
+        _HELD_FOR_FORK.pop()._lock.release()
+
+
 def _reset_stores_after_fork() -> None:
+    _HELD_FOR_FORK.clear()  # the child's stores get new locks
     for store in list(_LIVE_STORES):
         store._after_fork()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(after_in_child=_reset_stores_after_fork)
+    os.register_at_fork(
+        before=_hold_stores_for_fork,
+        after_in_parent=_release_stores_after_fork,
+        after_in_child=_reset_stores_after_fork,
+    )
 
 
 class SQLStore:
@@ -315,6 +334,15 @@ class SQLStore:
         if self._conn is None:
             self._conn = self._connect()
         return self._conn
+
+    def _hold_for_fork(self) -> bool:
+        """In the parent, just before a fork: True if it took the store's lock.
+
+        The lock is released in the parent after the fork. A store whose
+        connection must not be inside a transaction at the fork (SQLite's)
+        waits here for other threads' transactions to end.
+        """
+        return False
 
     def _after_fork(self) -> None:
         """In a forked child: leave the parent's connection alone, open a new one on use.

@@ -102,6 +102,8 @@ class SQLiteStore(SQLStore):
         self.timeout = timeout
         self.synchronous = synchronous.upper()
         self._closed = False
+        # Set in a child forked while a transaction was open (see _hold_for_fork).
+        self._open_at_fork = self._transaction_at_fork = False
         self._queue = _WriterQueue(self.path, self.timeout)
         self._conn = self._connect()
         self._open_schema(create_schema)
@@ -109,6 +111,11 @@ class SQLiteStore(SQLStore):
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed SQLiteStore.")
+        if self._open_at_fork:
+            raise sqlite3.ProgrammingError(
+                f"this process was forked while a transaction on {self.path} was open, so SQLite"
+                " in this process can never write to it: fork outside store.transaction()"
+            )
         # isolation_level=None: transactions are begun explicitly.
         conn = sqlite3.connect(
             self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
@@ -158,8 +165,20 @@ class SQLiteStore(SQLStore):
                     conn.close()
                     self._conn = None  # the next use opens one with the setting
 
+    def _hold_for_fork(self) -> bool:
+        # A transaction open at the fork leaves the child's SQLite library
+        # believing that a connection of its own holds the write lock (the
+        # inherited one, which nothing may touch), so no connection of the
+        # child could ever write to this database. So a fork waits for the
+        # other threads' transactions to end; it cannot wait for the forking
+        # thread's own (nor past the store's timeout): that child is told.
+        held = self._lock.acquire(timeout=self.timeout)
+        self._transaction_at_fork = not held or self._queue.depth > 0
+        return held
+
     def _after_fork(self) -> None:
         super()._after_fork()
+        self._open_at_fork = self._transaction_at_fork
         if not self._closed:  # the parent's lock file is the parent's: open our own
             self._queue.close()
             self._queue = _WriterQueue(self.path, self.timeout)
@@ -194,15 +213,15 @@ class _WriterQueue:
     def __init__(self, path: str, timeout: float) -> None:
         self._fd: int | None = None
         self._timeout = timeout
-        self._depth = 0  # entered again by the holder (a connection opened in a transaction)
+        self.depth = 0  # entered again by the holder (a connection opened in a transaction)
         if _flock is not None and path != ":memory:" and not path.startswith("file:"):
             self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
 
     def __enter__(self) -> None:
         # Always entered under the store's lock: the depth needs no lock of its own.
-        if self._depth == 0 and self._fd is not None:
+        if self.depth == 0 and self._fd is not None:
             self._wait(self._fd)
-        self._depth += 1
+        self.depth += 1
 
     def _wait(self, fd: int) -> None:
         assert _flock is not None
@@ -220,8 +239,8 @@ class _WriterQueue:
             pause = min(pause * 2, 0.001 if waited < 0.1 else 0.01, self._timeout - waited)
 
     def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._fd is not None and _flock is not None:
+        self.depth -= 1
+        if self.depth == 0 and self._fd is not None and _flock is not None:
             _flock(self._fd, _LOCK_UN)
 
     def close(self) -> None:
