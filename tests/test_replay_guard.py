@@ -404,6 +404,54 @@ def test_a_commit_lost_on_the_way_back_is_retried_without_refusing_the_request(
     store.close()
 
 
+def lose_a_commit_then_the_server(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next commit is made, but its answer is lost, and the store's retry
+    cannot reach the server either (a crash, a failover, a network cut)."""
+    end, begin = store._end, store._begin
+    state = {"commit": "lose", "begin": "ok"}
+
+    def end_then_lose_the_answer(conn: Any, statement: str, error: Any) -> None:
+        end(conn, statement, error)
+        if statement == "COMMIT" and state["commit"] == "lose":
+            state["commit"], state["begin"] = "done", "fail"
+            raise TransientError("the connection was lost at COMMIT")
+
+    def begin_unless_the_server_is_gone() -> Any:
+        if state["begin"] == "fail":
+            state["begin"] = "ok"
+            raise TransientError("connection refused")
+        return begin()
+
+    monkeypatch.setattr(store, "_end", end_then_lose_the_answer)
+    monkeypatch.setattr(store, "_begin", begin_unless_the_server_is_gone)
+
+
+@pytest.mark.parametrize("retry_reaches", ["this worker", "another worker"])
+def test_a_503_after_a_commit_it_could_not_confirm_does_not_refuse_the_retry(
+    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch, retry_reaches: str
+) -> None:
+    """The entry was committed, but the guard answered 503 ("retry later"): the
+    provider's retry must be accepted, not refused as a replay."""
+    _, _, open_store = backend
+    store, other_store = open_store(), open_store()
+    worker, other_worker = NonceCache(store, ttl=TTL), NonceCache(other_store, ttl=TTL)
+    lose_a_commit_then_the_server(store, monkeypatch)
+    with pytest.raises(SignatureError) as error:
+        worker.add("k", T0)
+    assert_unavailable(error)
+    assert store.replay_keys() == 1  # it did commit
+    if retry_reaches == "this worker":
+        assert worker.add("k", T0 + timedelta(seconds=30))
+    else:
+        assert worker.add("another request", T0 + timedelta(seconds=1))  # the server is back
+        assert other_worker.add("k", T0 + timedelta(seconds=30))
+    # Once accepted, it is a replay everywhere.
+    assert not worker.add("k", T0 + timedelta(seconds=31))
+    assert not other_worker.add("k", T0 + timedelta(seconds=31))
+    store.close()
+    other_store.close()
+
+
 def test_a_refusal_for_our_own_failure_is_logged_as_an_error(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -267,10 +267,15 @@ class SQLTransaction:
         )
         return bool(recorded == 1)
 
-    def forget(self, key: str) -> None:
-        """Delete a replay key (``NonceCache.discard``)."""
-        self._execute("DELETE FROM dlrkit_nonces WHERE key = ?", (key,))
+    def forget(self, key: str, token: str | None = None) -> None:
+        """Delete a replay key (``NonceCache.discard``), or only its entry of *token*."""
+        if token is None:
+            self._execute("DELETE FROM dlrkit_nonces WHERE key = ?", (key,))
+        else:
+            self._execute("DELETE FROM dlrkit_nonces WHERE key = ? AND token = ?", (key, token))
 
+
+_UNCERTAIN_KEPT: Final = 10_000
 
 _LIVE_STORES: weakref.WeakSet[SQLStore] = weakref.WeakSet()
 
@@ -322,6 +327,10 @@ class SQLStore:
         # Connections a forked child inherited: kept, never used nor closed
         # (closing one would act on the parent's session or files).
         self._inherited: list[Any] = []
+        # Replay keys whose recording failed without knowing whether it had
+        # committed (the connection lost at COMMIT, then the retry failed too),
+        # with the token of that attempt: see record_once.
+        self._uncertain: dict[str, str] = {}
         _LIVE_STORES.add(self)
 
     # -- the connection (PostgreSQL reconnects; a forked child opens its own) -------------
@@ -504,18 +513,45 @@ class SQLStore:
         One transaction of its own (see :meth:`SQLTransaction.record_once`),
         run once more after a :class:`TransientError`: the attempt's token
         makes the second run find the first one's row if it did commit.
+
+        When the second run fails too (the server is gone for a while), the
+        caller refuses the request with 503, yet the first run may have
+        committed its entry. The key and token are kept in memory, so that
+        the provider's retry is not refused as a replay: a retry that reaches
+        this store is recorded with the same token (its own entry, if there
+        is one, is taken over), and this store's next recording deletes the
+        entry of that token, for a retry reaching another process.
         """
-        token = secrets.token_hex(8)
-        try:
-            with self._unflushed_transaction() as tx:
-                return tx.record_once(key, expires, now, token)
-        except TransientError:
-            with self._unflushed_transaction() as tx:
-                return tx.record_once(key, expires, now, token)
+        with self._lock:
+            uncertain = self._uncertain
+            token = uncertain.pop(key, None) or secrets.token_hex(8)
+            try:
+                try:
+                    return self._record_once(key, expires, now, token)
+                except TransientError:
+                    return self._record_once(key, expires, now, token)
+            except BaseException:
+                # Whether it committed is unknown, and the caller answers 503:
+                # the provider's retry must not meet this entry as a replay.
+                uncertain[key] = token
+                while len(uncertain) > _UNCERTAIN_KEPT:
+                    del uncertain[next(iter(uncertain))]
+                raise
+
+    def _record_once(self, key: str, expires: float, now: float, token: str) -> bool:
+        with self._unflushed_transaction() as tx:
+            # Entries of attempts that failed, if they committed after all,
+            # are deleted first (the same token retried is taken over instead).
+            for other, other_token in self._uncertain.items():
+                tx.forget(other, other_token)
+            recorded = tx.record_once(key, expires, now, token)
+        self._uncertain.clear()
+        return recorded
 
     def forget(self, key: str) -> None:
-        with self._unflushed_transaction() as tx:
+        with self._lock, self._unflushed_transaction() as tx:
             tx.forget(key)
+            self._uncertain.pop(key, None)
 
     _unflushed_sql: ClassVar[str] = ""
 
