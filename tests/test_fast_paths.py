@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import sys
+
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dlrkit import DeliveryReceipt
+from dlrkit._codecs import _SCTS, _scts_basic, _scts_extended, scts_or_none, smpp_date_readings
 from dlrkit._fields import FIELDS
 from dlrkit._receipt import FrozenFields, build_receipt
 from dlrkit.testing.strategies import wire_fields
@@ -34,3 +37,47 @@ def test_build_receipt_is_the_attrs_init(fields: dict[str, str]) -> None:
     init = DeliveryReceipt(**values, extra=extra or {}, _raw=raw)
     assert built == init and hash(built) == hash(init) and repr(built) == repr(init)
     assert built.to_wire() == init.to_wire() and vars(built) == vars(init)
+
+
+def _first_scts_reading(text: str) -> object:
+    # scts_or_none's specification, read with the general carrier-date code.
+    readings = () if len(text) == 16 else smpp_date_readings(text)
+    return readings[0] if readings else None
+
+
+ten_digits = st.text(alphabet="0123456789", min_size=10, max_size=10)
+# Near-dates: every month and day, the edges of the hour and minute, 29 February.
+near_dates = st.builds(
+    lambda yy, mm, dd, hh, mi: f"{yy:02}{mm:02}{dd:02}{hh:02}{mi:02}",
+    st.integers(0, 99),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 24),
+    st.integers(0, 60),
+)
+
+
+@given(st.one_of(ten_digits, near_dates, text, st.text(alphabet="0123456789²٣ +-", max_size=17)))
+@example("2002290000")  # a leap day
+@example("2102290000")  # no such day
+@example("2004310000")
+@example("2012312359")
+@example("0001010000")
+@example("1234567890")
+@example("\uff12\uff10\uff10\uff17\uff11\uff17\uff10\uff12\uff13\uff14")  # fullwidth digits
+def test_scts_fast_path_is_the_general_reading(value: str) -> None:
+    assert scts_or_none(value) == _first_scts_reading(value)
+    assert type(scts_or_none(value)) is type(_first_scts_reading(value))
+
+
+def test_scts_fast_path_takes_every_minute_of_a_leap_year_and_others() -> None:
+    # Exhaustive over the calendar's shapes: every month and day (and the ones
+    # past the end) of 2000 and 2024 (leap years), 2023 and 2099, at the edge minutes.
+    for yy in ("00", "23", "24", "99"):
+        for mm in range(14):
+            for dd in range(33):
+                for hhmm in ("0000", "2359", "2400", "0060"):
+                    value = f"{yy}{mm:02}{dd:02}{hhmm}"
+                    assert scts_or_none(value) == _first_scts_reading(value), value
+                    if _SCTS.fullmatch(value) and sys.version_info >= (3, 11):
+                        assert _scts_basic(value) == _scts_extended(value)  # 3.10's branch
