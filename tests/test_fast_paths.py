@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import unquote_plus
 
-from hypothesis import example, given
+import pytest
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from dlrkit import DeliveryReceipt
+from dlrkit import DeliveryReceipt, DlrError
 from dlrkit._codecs import _SCTS, _scts_basic, _scts_extended, scts_or_none, smpp_date_readings
 from dlrkit._fields import FIELDS
+from dlrkit._limits import DEFAULT_LIMITS
 from dlrkit._receipt import FrozenFields, build_receipt
+from dlrkit._urlencoded import _decode_flat, _decode_pieces, _unquote_plus
 from dlrkit.testing.strategies import wire_fields
 
 text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=20)
@@ -81,3 +85,52 @@ def test_scts_fast_path_takes_every_minute_of_a_leap_year_and_others() -> None:
                     assert scts_or_none(value) == _first_scts_reading(value), value
                     if _SCTS.fullmatch(value) and sys.version_info >= (3, 11):
                         assert _scts_basic(value) == _scts_extended(value)  # 3.10's branch
+
+
+escapes = st.text(alphabet="%+\\x0123456789abcdefABCDEFgz é\x00", max_size=24)
+queries = st.lists(
+    st.tuples(escapes | text, escapes | text).map("=".join)
+    | st.text(alphabet="%+&=abx0123456789ABCDEF", max_size=20),
+    max_size=8,
+).map("&".join)
+
+
+@given(escapes | text, st.sampled_from(["utf-8", "latin-1", "ascii", "cp1252"]))
+@example("%41%zz%4", "utf-8")  # kept as they are by urllib, an error to escape_decode
+@example("\\x41%41", "utf-8")  # a backslash of its own
+@example("%C3%A9+%2B", "utf-8")
+@example("%C3", "utf-8")
+@example("%e9", "latin-1")
+@example("%81", "cp1252")  # not a character in windows-1252
+def test_unquote_plus_is_urllibs(value: str, charset: str) -> None:
+    try:
+        expected = unquote_plus(value, charset, "strict")
+    except UnicodeDecodeError:
+        with pytest.raises(UnicodeDecodeError):
+            _unquote_plus(value, charset)
+        return
+    assert _unquote_plus(value, charset) == expected
+
+
+@given(queries)
+@example("a=%3D&b%3d=1&c=%26")  # escapes that decode to separators
+@example("a=x%26y=z")
+@example("a=x%26y%3Dz")  # decoded at once: two well-formed fields, a wrong answer
+@example("a=b=c&d")
+@example("=a&b=c")
+@example("a=1&&b=2")
+@example("a=1&")
+@example("a=%00")
+@example("a=%C3&b=%A9")
+@example("a=1&%61=2")
+@example("a=%zz&b=%41")
+@example("err-code=0&message-timestamp=2020-07-17+02%3A34%3A35&client-ref=order+1234%2F5")
+def test_decode_flat_is_the_loop_or_declines(query: str) -> None:
+    assume("\x00" not in query)  # refused before either runs
+    fast = _decode_flat(query)
+    try:
+        general = _decode_pieces(query, "utf-8", DEFAULT_LIMITS)
+    except DlrError:
+        assert fast is None
+        return
+    assert fast is None or (fast == general and list(fast) == list(general))
