@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from dlrkit import DeliveryReceipt, DlrError
+from dlrkit import DeliveryReceipt, DlrError, MemoryStore, Tracker, parse_send_response
 from dlrkit._codecs import _SCTS, _scts_basic, _scts_extended, scts_or_none, smpp_date_readings
 from dlrkit._fields import FIELDS
 from dlrkit._limits import DEFAULT_LIMITS
 from dlrkit._receipt import FrozenFields, build_receipt
 from dlrkit._urlencoded import _decode_flat, _decode_pieces, _unquote_plus
 from dlrkit.testing.strategies import wire_fields
+from tests.test_concat import T0, Case, receipt_batches
 
 text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=20)
 odd_values = st.one_of(
@@ -134,3 +136,39 @@ def test_decode_flat_is_the_loop_or_declines(query: str) -> None:
         assert fast is None
         return
     assert fast is None or (fast == general and list(fast) == list(general))
+
+
+class _GeneralMemoryStore(MemoryStore):
+    """A MemoryStore that Tracker.add treats as any store: the general path."""
+
+
+def _every_add(store: MemoryStore, case: Case) -> tuple[list[Any], list[Any], Any]:
+    known, late, receipts, _, max_orphans = case
+    tracker = Tracker(store, max_orphans=max_orphans)
+    keys = [tracker.expect(parse_send_response(body), now=T0) for body in known]
+    added = [tracker.add(receipt, now=T0) for receipt in receipts]
+    keys += [tracker.expect(parse_send_response(body), now=T0) for body in late]
+    records = {key: store.read(key) for key in keys}
+    return added, [tracker.get(key) for key in keys], (records, tracker.evicted_orphans)
+
+
+@given(receipt_batches())
+def test_memory_tracker_add_is_the_general_transaction(case: Case) -> None:
+    fast = _every_add(MemoryStore(), case)
+    assert fast == _every_add(_GeneralMemoryStore(), case)
+
+
+@given(receipt_batches(), st.integers(0, 20))
+def test_memory_tracker_add_inside_a_failed_transaction_is_undone(case: Case, cut: int) -> None:
+    known, _, receipts, _, _ = case
+    for store in (MemoryStore(), _GeneralMemoryStore()):
+        tracker = Tracker(store)
+        keys = [tracker.expect(parse_send_response(body), now=T0) for body in known]
+        for receipt in receipts[:cut]:
+            tracker.add(receipt, now=T0)
+        before = [(tracker.get(key), store.read(key)) for key in keys]
+        with pytest.raises(RuntimeError), store.transaction():
+            for receipt in receipts[cut:]:
+                tracker.add(receipt, now=T0)
+            raise RuntimeError("the application failed after the adds")
+        assert [(tracker.get(key), store.read(key)) for key in keys] == before
