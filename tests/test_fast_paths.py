@@ -15,6 +15,8 @@ from dlrkit._codecs import _SCTS, _scts_basic, _scts_extended, scts_or_none, smp
 from dlrkit._fields import FIELDS
 from dlrkit._limits import DEFAULT_LIMITS
 from dlrkit._receipt import FrozenFields, build_receipt
+from dlrkit._report import _COUNTED
+from dlrkit._table import Table
 from dlrkit._urlencoded import _decode_flat, _decode_pieces, _unquote_plus
 from dlrkit.testing.strategies import wire_fields
 from tests.test_concat import T0, Case, receipt_batches
@@ -172,3 +174,23 @@ def test_memory_tracker_add_inside_a_failed_transaction_is_undone(case: Case, cu
                 tracker.add(receipt, now=T0)
             raise RuntimeError("the application failed after the adds")
         assert [(tracker.get(key), store.read(key)) for key in keys] == before
+
+
+def _read_or_error(table: Table, fields: dict[str, str]) -> Any:
+    try:
+        return table.read(fields)[0]
+    except DlrError as error:
+        return type(error), str(error), [(p.field, p.value) for p in error.problems]
+
+
+@given(mappings)
+@example({"messageId": "a", "msisdn": "1", "to": "x", "status": "delivered", "err-code": "x",
+          "scts": "1234567890"})  # fmt: skip
+def test_the_reports_table_refuses_what_parse_does(fields: dict[str, str]) -> None:
+    full, counted = _read_or_error(FIELDS, fields), _read_or_error(_COUNTED, fields)
+    if type(full) is dict:
+        assert type(counted) is dict
+        assert full.pop("scts", None) == scts_or_none(counted.pop("scts", "") or "")
+        assert full == counted
+    else:
+        assert counted == full
