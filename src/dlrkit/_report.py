@@ -44,6 +44,7 @@ OTHER_CURRENCY: Final = "(other)"
 MAX_NETWORK: Final = 32
 """Longer network codes are no MCCMNC or label: counted under ``(other)``."""
 _MAX_CURRENCIES: Final = 20
+_ZERO: Final = Decimal(0)
 _GUIDE_CODES: Final = frozenset(int(code) for code in ErrorCode)
 _FINAL: Final = frozenset(s for s in DlrStatus if s.is_final)
 # Interim receipts (accepted, buffered) carry err-code 0 without meaning it.
@@ -194,9 +195,20 @@ class Report:
         network = network_code or NO_NETWORK
         if len(network) > MAX_NETWORK:
             network = OTHER_NETWORK
-        _bump(self._tally, (status, err_code, network), 1, limit, _fold_tally)
+        # _bump() inline for a key already counted, the usual case.
+        tally, key = self._tally, (status, err_code, network)
+        count = tally.get(key)
+        if count is None:
+            _bump(tally, key, 1, limit, _fold_tally)
+        else:
+            tally[key] = count + 1
         hour = None if when is None else int(when.timestamp()) // 3600
-        _bump(self._timeline, (hour, status), 1, limit, _fold_hour)
+        timeline, moment = self._timeline, (hour, status)
+        count = timeline.get(moment)
+        if count is None:
+            _bump(timeline, moment, 1, limit, _fold_hour)
+        else:
+            timeline[moment] = count + 1
         if self.countries is not None:
             country = self.countries(msisdn) if msisdn else UNKNOWN_COUNTRY
             _bump(self._by_country, (country, status), 1, limit, _fold_country)
@@ -215,7 +227,7 @@ class Report:
         prices = self._prices
         if currency not in prices and len(prices) >= _MAX_CURRENCIES:
             currency = _fold_currency(currency)
-        prices[currency] = EXACT.add(prices.get(currency, Decimal(0)), price)
+        prices[currency] = EXACT.add(prices.get(currency, _ZERO), price)
 
     def add_invalid(self, source: str, line: int, error: DlrError) -> None:
         """Count an invalid line (its *line* number counts from its *source*'s first)."""
