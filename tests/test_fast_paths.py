@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote_plus
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from dlrkit import DeliveryReceipt, DlrError, MemoryStore, Tracker, parse_send_response
+from dlrkit import DeliveryReceipt, DlrError, MemoryStore, Tracker, _urlencoded, parse_send_response
 from dlrkit._codecs import _SCTS, _scts_basic, _scts_extended, scts_or_none, smpp_date_readings
 from dlrkit._fields import FIELDS
 from dlrkit._limits import DEFAULT_LIMITS
@@ -107,13 +108,15 @@ queries = st.lists(
 @example("%e9", "latin-1")
 @example("%81", "cp1252")  # not a character in windows-1252
 def test_unquote_plus_is_urllibs(value: str, charset: str) -> None:
-    try:
-        expected = unquote_plus(value, charset, "strict")
-    except UnicodeDecodeError:
-        with pytest.raises(UnicodeDecodeError):
-            _unquote_plus(value, charset)
-        return
-    assert _unquote_plus(value, charset) == expected
+    for escape_decode in (_urlencoded._escape_decode, None):  # and without codecs' helper
+        with mock.patch.object(_urlencoded, "_escape_decode", escape_decode):
+            try:
+                expected = unquote_plus(value, charset, "strict")
+            except UnicodeDecodeError:
+                with pytest.raises(UnicodeDecodeError):
+                    _unquote_plus(value, charset)
+                continue
+            assert _unquote_plus(value, charset) == expected
 
 
 @given(queries)

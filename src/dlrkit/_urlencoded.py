@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -134,11 +135,11 @@ def _unquote_plus(text: str, charset: str) -> str:
     if "%" not in text:
         return text
     if text.isascii():
-        if "\\" not in text:
+        if "\\" not in text and _escape_decode is not None:
             # Every "%XX" as "\xXX", undone in C: a "%" without two hex digits
             # after it is an error there, and kept as it is by urllib below.
             try:
-                data = _escape_decode(text.replace("%", "\\x").encode("ascii"))[0]
+                data: bytes = _escape_decode(text.replace("%", "\\x").encode("ascii"))[0]
             except ValueError:
                 pass
             else:
@@ -147,4 +148,7 @@ def _unquote_plus(text: str, charset: str) -> str:
     return unquote(text, charset, "strict")
 
 
-_escape_decode: Final = codecs.escape_decode
+# Undocumented, though in every CPython since 2.x; without it, urllib does the work.
+_escape_decode: Final[Callable[[bytes], tuple[bytes, int]] | None] = getattr(
+    codecs, "escape_decode", None
+)
