@@ -301,6 +301,11 @@ class Tracker:
         ``orphan_ttl`` (see the eviction rule above).
         """
         moment = time.time() if now is None else now.timestamp()  # _now(), one call less
+        store = self.store
+        if type(store) is MemoryStore:  # its transaction in one call, when the part is known
+            applied = store._apply_to_part(receipt, moment)
+            if applied is not None:
+                return _snapshot(applied)
         mid = receipt.message_id
         # The loop of _run() inline: this is the tracker's hot path.
         for last in _ATTEMPTS:

@@ -64,7 +64,7 @@ def parse(
 
 def receipt(fields: Mapping[str, Any], strict: bool = False) -> DeliveryReceipt:
     """:func:`parse` for a mapping that a wire decoder has already checked."""
-    values, raw, extra = read_fields(fields, strict)
+    values, raw, extra = (STRICT_FIELDS if strict else FIELDS).read(fields)
     return build_receipt(values, raw, _NO_EXTRA if extra is None else FrozenFields._adopt(extra))
 
 

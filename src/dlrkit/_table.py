@@ -143,6 +143,7 @@ class Table:
         }
         self._nested: Final = {s.wire: s.nested for s in specs if s.nested is not None}
         self._required: Final = tuple((s.attr, s.wire) for s in specs if s.required)
+        self._required_attrs: Final = frozenset(attr for attr, _ in self._required)
 
     def __iter__(self) -> Any:
         return iter(self.specs.values())
@@ -231,6 +232,8 @@ class Table:
                 if problems is None:
                     problems = []
                 problems.append(error)
+        if problems is None and self._required_attrs <= values.keys():
+            return values, raw, extra  # every required field read: the usual case
         for attr, wire in self._required:
             if attr not in values and wire not in raw and not _reported(problems, where + wire):
                 if problems is None:
@@ -412,11 +415,13 @@ def check_mapping(fields: Mapping[Any, Any], limits: Limits, where: str = "") ->
     and each name and text value (length, NUL, lone surrogates). Values that
     are not text are left to the table.
     """
-    if not isinstance(fields, Mapping):
+    plain = type(fields) is dict  # no ABC check, no hidden repeats
+    if not plain and not isinstance(fields, Mapping):
         return  # Table.read refuses it with a clear error
     if len(fields) > limits.max_fields:
         raise too_many_fields(limits)
-    refuse_repeats(fields)
+    if not plain:
+        refuse_repeats(fields)
     longest = limits.max_value_length
     try:
         # All-text mappings (the usual case) are checked in C, at once: if

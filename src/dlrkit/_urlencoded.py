@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import codecs
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -51,7 +52,12 @@ def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
         flat = _decode_flat(text)
         if flat is not None and len(flat) <= limits.max_fields:
             return flat
+    return _decode_pieces(text, charset, limits)
+
+
+def _decode_pieces(text: str, charset: str, limits: Limits) -> dict[str, str]:
     # Piece by piece: anything _decode_flat declines, and the errors.
+    longest = limits.max_value_length
     long_text = len(text) > longest  # else no piece of it can be too long
     fields: dict[str, str] = {}
     for piece in text.split("&"):
@@ -82,27 +88,41 @@ def _decode_pairs(text: str, charset: str, limits: Limits) -> dict[str, str]:
     return fields
 
 
-# Every piece "name=value", with one "=" and a name.
-_FLAT_PAIRS: Final = re.compile(r"[^&=]+=[^&=]*(?:&[^&=]+=[^&=]*)*")
+# Every byte but "&" and "=": deleting them leaves a query's separators alone.
+_NOT_SEPARATORS: Final = bytes(b for b in range(256) if b not in b"&=")
 
 
 def _decode_flat(text: str) -> dict[str, str] | None:
     """A receipt's usual query in a few C-level passes, or None for the loop to do.
 
-    When no escape decodes to "&" or "=", decoding the whole text at once
-    gives what decoding each name and value does (in UTF-8 a separator byte
-    is never inside a character, so a bad escape is bad either way). None for
-    other shapes, bad escapes, an escaped NUL and repeated names.
+    The usual query is pieces "name=value", so its separators
+    alone read "=&=&...=" (checked on the UTF-8 bytes, where no character
+    holds a separator byte). When no escape decodes to "&" or "=" (the
+    decoded text then splits into as many parts), decoding the whole text at
+    once gives what decoding each name and value does (in UTF-8 a separator
+    byte is never inside a character, so a bad escape is bad either way).
+    None for other shapes, bad escapes, an escaped NUL and repeated names.
+    (An empty name is a name: "=v" reads as {"": "v"}, as in urllib.)
+    The caller has refused a raw NUL.
     """
-    if "%26" in text or "%3D" in text or "%3d" in text or not _FLAT_PAIRS.fullmatch(text):
-        return None
     try:
-        decoded = _unquote_plus(text, "utf-8")
-    except UnicodeDecodeError:
+        separators = text.encode("utf-8").translate(None, _NOT_SEPARATORS)
+    except UnicodeEncodeError:
         return None
-    if "\x00" in decoded:
+    if separators != b"=&" * (len(separators) >> 1) + b"=":
         return None
-    parts = decoded.replace("=", "&").split("&")  # name, value, name, value, ...
+    if "%" in text:
+        try:
+            text = _unquote_plus(text, "utf-8")
+        except UnicodeDecodeError:
+            return None
+        if "\x00" in text:
+            return None
+    elif "+" in text:
+        text = text.replace("+", " ")
+    parts = text.replace("=", "&").split("&")  # name, value, name, value, ...
+    if len(parts) != len(separators) + 1:
+        return None  # an escape decoded to "&" or "="
     pairs = iter(parts)
     fields = dict(zip(pairs, pairs, strict=False))
     return fields if 2 * len(fields) == len(parts) else None
@@ -115,5 +135,20 @@ def _unquote_plus(text: str, charset: str) -> str:
     if "%" not in text:
         return text
     if text.isascii():
+        if "\\" not in text and _escape_decode is not None:
+            # Every "%XX" as "\xXX", undone in C: a "%" without two hex digits
+            # after it is an error there, and kept as it is by urllib below.
+            try:
+                data: bytes = _escape_decode(text.replace("%", "\\x").encode("ascii"))[0]
+            except ValueError:
+                pass
+            else:
+                return data.decode(charset)
         return unquote_to_bytes(text.encode("ascii")).decode(charset)
     return unquote(text, charset, "strict")
+
+
+# Undocumented, though in every CPython since 2.x; without it, urllib does the work.
+_escape_decode: Final[Callable[[bytes], tuple[bytes, int]] | None] = getattr(
+    codecs, "escape_decode", None
+)

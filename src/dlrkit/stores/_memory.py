@@ -133,6 +133,27 @@ class MemoryStore:
             self._undo.append((self._index, mid, self._index.get(mid, _ABSENT)))
             self._index[mid] = key
 
+    def _apply_to_part(self, receipt: DeliveryReceipt, now: float) -> MessageRecord | None:
+        """``Tracker.add``'s transaction in one step; None when the part is unknown.
+
+        The record is applied as a copy and stored only whole, so an exception
+        leaves the store as it was (all or none, with no undo log to keep);
+        inside an open transaction the change joins its undo log. For an
+        unknown part the general path runs (it keeps the orphan); a test
+        holds the two paths alike.
+        """
+        with self._lock:
+            key = self._index.get(receipt.message_id)
+            if key is None:
+                return None
+            stored = self._records[key]
+            record = stored.copy()
+            if record.apply(receipt, now):
+                if self._marks:
+                    self._undo.append((self._records, key, stored))
+                self._records[key] = record
+            return record
+
     def save_many(self, records: Sequence[MessageRecord]) -> None:
         for record in records:
             self.save(record)
