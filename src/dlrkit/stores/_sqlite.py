@@ -76,7 +76,14 @@ class SQLiteStore(SQLStore):
     missing (see :meth:`create_schema`); with ``create_schema=False`` a
     missing table is an error instead.
 
+    *timeout* (seconds) bounds a write's wait for other writers, in this
+    process or another (one stopped in a debugger, say); past it the write
+    fails with ``sqlite3.OperationalError("database is locked")``.
+
     One store object may be shared by threads; each process opens its own.
+    A store opened before a fork gets a new connection in the child, and the
+    fork waits for transactions other threads have open (see
+    ``docs/signing.md``).
     """
 
     _transaction_class = _SQLiteTransaction
