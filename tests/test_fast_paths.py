@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import MappingProxyType
 from typing import Any
 from unittest import mock
 from urllib.parse import unquote_plus
@@ -11,7 +12,15 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from dlrkit import DeliveryReceipt, DlrError, MemoryStore, Tracker, _urlencoded, parse_send_response
+from dlrkit import (
+    DeliveryReceipt,
+    DlrError,
+    MemoryStore,
+    MessageState,
+    Tracker,
+    _urlencoded,
+    parse_send_response,
+)
 from dlrkit._codecs import _SCTS, _scts_basic, _scts_extended, scts_or_none, smpp_date_readings
 from dlrkit._fields import FIELDS
 from dlrkit._limits import DEFAULT_LIMITS
@@ -197,3 +206,34 @@ def test_the_reports_table_refuses_what_parse_does(fields: dict[str, str]) -> No
         assert full == counted
     else:
         assert counted == full
+
+
+@given(receipt_batches())
+def test_a_tracker_state_is_what_the_frozen_class_builds(case: Case) -> None:
+    """_snapshot skips MessageState's __init__: it must build the same object."""
+    known, _, receipts, _, _ = case
+    store = MemoryStore()
+    tracker = Tracker(store)
+    for body in known:
+        tracker.expect(parse_send_response(body), now=T0)
+    for receipt in receipts:
+        state = tracker.add(receipt, now=T0)
+        if state is None:
+            continue
+        built = MessageState(
+            state.key,
+            dict(state.parts),
+            set(state.expired_parts),
+            state.first_at,
+            state.last_at,
+            dict(state.sent_prices),
+        )
+        assert vars(built) == vars(state) and built == state
+        assert type(state.parts) is type(built.parts) is MappingProxyType
+        assert type(state.sent_prices) is MappingProxyType
+        assert type(state.expired_parts) is frozenset
+        assert (state.status, state.err_code, state.price) == (
+            built.status,
+            built.err_code,
+            built.price,
+        )

@@ -39,84 +39,51 @@ _WHOLE_PRECEDENCE: Final = (
     DlrStatus.DELIVERED,
 )
 _NOTHING_EXPIRED: Final[frozenset[str]] = frozenset()
+_V = TypeVar("_V")
 
 
-@attrs.define(repr=False)
+def _read_only(data: Mapping[str, _V]) -> Mapping[str, _V]:
+    return data if type(data) is MappingProxyType else MappingProxyType(dict(data))
+
+
+@attrs.frozen(slots=False, repr=False)
 class MessageState(Classifiable):
     """The state of one whole (possibly concatenated) message.
 
     A read-only snapshot taken when a receipt was applied. ``parts`` maps each
-    part's message id to the receipt that decides it, or None while none has
-    arrived (or when the part was expired for silence: see
-    ``expired_parts``). The derived attributes (``status``, ``price``, ...)
-    are computed when first read.
+    part's message id, in sending order, to the receipt that decides it, or
+    None while none has arrived (or when the part was expired for silence:
+    see ``expired_parts``); ``first_at``/``last_at`` are the earliest and
+    latest ``message-timestamp`` of any receipt applied, and ``sent_prices``
+    each part's price from the send response. The derived attributes
+    (``status``, ``price``, ...) are computed when first read.
     """
 
-    # Read-only through the properties below rather than an attrs frozen
-    # class: a tracker builds one of these per receipt, and a frozen class's
-    # __init__ (an object.__setattr__ call per field) costs twice as much.
-    # The init's arguments keep the public names (key=, parts=, ...).
-    _key: str
-    _parts: Mapping[str, DeliveryReceipt | None]
-    _expired_parts: frozenset[str]
-    _first_at: datetime | None
-    _last_at: datetime | None
-    _sent_prices: Mapping[str, Decimal | None]
+    key: str
+    parts: Mapping[str, DeliveryReceipt | None] = attrs.field(converter=_read_only)
+    expired_parts: frozenset[str] = attrs.field(converter=frozenset)
+    first_at: datetime | None
+    last_at: datetime | None
+    sent_prices: Mapping[str, Decimal | None] = attrs.field(converter=_read_only)
 
     @classmethod
     def of(cls, record: MessageRecord) -> MessageState:
         """A snapshot of a stored record."""
-        return cls(
-            record.key,
-            dict(record.parts),
-            frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
-            record.first_at,
-            record.last_at,
-            record.prices,
-        )
-
-    @property
-    def key(self) -> str:
-        """The message's key (see :meth:`Tracker.expect`)."""
-        return self._key
-
-    @property
-    def parts(self) -> Mapping[str, DeliveryReceipt | None]:
-        """Each part's message id, in sending order, to the receipt that decides it, or None."""
-        return MappingProxyType(self._parts)
-
-    @property
-    def expired_parts(self) -> frozenset[str]:
-        """The parts expired for silence by :meth:`Tracker.expire_stale`."""
-        return self._expired_parts
-
-    @property
-    def first_at(self) -> datetime | None:
-        """The earliest ``message-timestamp`` of any receipt applied."""
-        return self._first_at
-
-    @property
-    def last_at(self) -> datetime | None:
-        """The latest ``message-timestamp`` of any receipt applied."""
-        return self._last_at
-
-    @property
-    def sent_prices(self) -> Mapping[str, Decimal | None]:
-        """Each part's price from the send response."""
-        return MappingProxyType(self._sent_prices)
+        return _snapshot(record.copy())
 
     def __repr__(self) -> str:
         return (
-            f"MessageState(key={self._key!r}, parts={self._parts!r},"
-            f" expired_parts={self._expired_parts!r}, first_at={self._first_at!r},"
-            f" last_at={self._last_at!r})"
+            f"MessageState(key={self.key!r}, parts={dict(self.parts)!r},"
+            f" expired_parts={self.expired_parts!r}, first_at={self.first_at!r},"
+            f" last_at={self.last_at!r})"
         )
 
     @cached_property
     def _decided(self) -> tuple[DlrStatus, int | None]:
         statuses: dict[DlrStatus, int | None] = {}
-        for mid, receipt in self._parts.items():
-            if mid in self._expired_parts:
+        expired = self.expired_parts
+        for mid, receipt in self.parts.items():
+            if mid in expired:
                 statuses.setdefault(DlrStatus.EXPIRED, None)
             elif receipt is None:
                 statuses.setdefault(DlrStatus.ACCEPTED, None)
@@ -138,7 +105,7 @@ class MessageState(Classifiable):
     @property
     def is_complete(self) -> bool:
         """True when every part has a final receipt (or was expired for silence)."""
-        return is_complete(self._parts, self._expired_parts)
+        return is_complete(self.parts, self.expired_parts)
 
     @property
     def is_final(self) -> bool:
@@ -153,28 +120,38 @@ class MessageState(Classifiable):
     def price(self) -> Decimal | None:
         """The sum of the parts' prices (a part's receipt, else its send response)."""
         known = [
-            r.price if r is not None and r.price is not None else self._sent_prices.get(mid)
-            for mid, r in self._parts.items()
+            r.price if r is not None and r.price is not None else self.sent_prices.get(mid)
+            for mid, r in self.parts.items()
         ]
         prices = [p for p in known if p is not None]
         return exact_sum(prices) if prices else None
 
 
 def _snapshot(record: MessageRecord) -> MessageState:
-    """:meth:`MessageState.of` for a record that nothing changes any more.
+    """``MessageState(...)`` of a record that nothing changes any more.
 
     The tracker's records are a transaction's own copies (the Store protocol
     says so), and the tracker is done with each when it takes the snapshot:
-    so the snapshot can share its ``parts`` rather than copy them.
+    so the snapshot adopts its ``parts`` rather than copy them, and is built
+    without the per-field cost of a frozen class's ``__init__`` (a test holds
+    the two alike). ``prices`` is set once, by ``Tracker.expect``.
     """
-    return MessageState(
-        record.key,
-        record.parts,
-        frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
-        record.first_at,
-        record.last_at,
-        record.prices,
+    state = _new_state(MessageState)
+    state.__dict__.update(
+        {
+            "key": record.key,
+            "parts": _proxy(record.parts),
+            "expired_parts": frozenset(record.expired) if record.expired else _NOTHING_EXPIRED,
+            "first_at": record.first_at,
+            "last_at": record.last_at,
+            "sent_prices": _proxy(record.prices),
+        }
     )
+    return state
+
+
+_new_state: Final = object.__new__
+_proxy: Final = MappingProxyType
 
 
 def _now(clock: datetime | None) -> float:
