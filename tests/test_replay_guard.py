@@ -820,7 +820,7 @@ def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> No
     from dlrkit.stores._sqlite import _WriterQueue
 
     path = str(tmp_path / "queued.db")
-    queue = _WriterQueue(path, 5.0)
+    queue = _WriterQueue(path)
     other = os.open(path + ".dlrkit-lock", os.O_RDWR)
 
     def free() -> bool:
@@ -831,10 +831,150 @@ def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> No
         fcntl.flock(other, fcntl.LOCK_UN)
         return True
 
-    with queue:
-        with queue:
+    with queue.hold(time.monotonic() + 5):
+        with queue.hold(time.monotonic() + 5):
             assert not free()
         assert not free()  # still the transaction's
     assert free()
     os.close(other)
     queue.close()
+
+
+# -- the second outside review's finds ------------------------------------------------------
+
+
+def _add_in_child(store: Any, key: str, at: datetime, queue: Any) -> None:
+    queue.put(NonceCache(store, ttl=TTL).add(key, at))
+
+
+def test_a_forked_child_does_not_act_on_the_parents_failed_attempts(
+    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child of a worker with a remembered attempt must neither reuse its
+    token (both would accept the retry) nor delete its entry once the parent
+    accepted the retry with it (a replay would pass elsewhere)."""
+    _, _, open_store = backend
+    store, third_worker = open_store(), NonceCache(open_store(), ttl=TTL)
+    worker = NonceCache(store, ttl=TTL)
+    lose_a_commit_then_the_server(store, monkeypatch)
+    with pytest.raises(SignatureError):
+        worker.add("k", T0)
+    monkeypatch.undo()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    retry = T0 + timedelta(seconds=30)
+    child = context.Process(target=_add_in_child, args=(store, "k", retry, queue))
+    child.start()
+    child.join(timeout=60)
+    assert queue.get(timeout=10) is False  # the child has no token: a replay to it
+    assert worker.add("k", retry)  # the parent's own attempt: accepted, once
+    child = context.Process(target=_add_in_child, args=(store, "other", retry, queue))
+    child.start()  # the child records another request ...
+    child.join(timeout=60)
+    assert queue.get(timeout=10) is True
+    assert not third_worker.add("k", retry)  # ... without deleting the parent's entry
+    assert third_worker.store is not None
+    third_worker.store.close()  # type: ignore[attr-defined]
+    store.close()
+
+
+@pytest.mark.parametrize("retry_reaches", ["this worker", "another worker"])
+def test_a_discard_that_failed_does_not_refuse_the_retry(
+    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch, retry_reaches: str
+) -> None:
+    """The handler failed, and so did discard (503): the provider's retry must pass."""
+    _, _, open_store = backend
+    store, other_store = open_store(), open_store()
+    worker, other_worker = NonceCache(store, ttl=TTL), NonceCache(other_store, ttl=TTL)
+    fields = {"sig": "ab12", "timestamp": str(int(T0.timestamp()))}
+    key = dlrkit.replay_key(fields["sig"], fields["timestamp"])
+    assert worker.add(key, T0)
+
+    def unreachable() -> Any:
+        raise TransientError("connection refused")
+
+    monkeypatch.setattr(store, "_begin", unreachable)
+    with pytest.raises(SignatureError) as error:
+        worker.discard(fields)
+    assert_unavailable(error)
+    monkeypatch.undo()
+    retry = T0 + timedelta(seconds=20)
+    if retry_reaches == "this worker":
+        assert worker.add(key, retry)
+    else:
+        assert worker.add("another request", retry)  # deletes the entry
+        assert other_worker.add(key, retry)
+    assert not worker.add(key, retry) and not other_worker.add(key, retry)
+    store.close()
+    other_store.close()
+
+
+def _wait_for_stopped_holder(path: str) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_IN_A_TRANSACTION, "sqlite", path],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "inside\n"
+    return holder
+
+
+def test_threads_sharing_a_store_each_wait_the_timeout_at_most(tmp_path: Path) -> None:
+    path = str(tmp_path / "guard.db")
+    dlrkit.SQLiteStore(path).close()
+    holder = _wait_for_stopped_holder(path)
+    try:
+        cache = NonceCache(dlrkit.SQLiteStore(path, timeout=0.5))
+        waited: list[float] = []
+
+        def request(i: int) -> None:
+            started = time.monotonic()
+            with pytest.raises(SignatureError):
+                cache.add(f"k{i}")
+            waited.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=request, args=(i,)) for i in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(waited) == 5 and max(waited) < 1.5, waited  # not 0.5, 1.0, ... 2.5 s
+    finally:
+        holder.kill()
+        holder.communicate()
+
+
+def test_a_fork_while_threads_wait_their_turn_gives_a_working_child(tmp_path: Path) -> None:
+    """Threads waiting for the writers' lock hold nothing of SQLite's: a fork
+    then must not wait for them, nor give a child that cannot write."""
+    path = str(tmp_path / "guard.db")
+    dlrkit.SQLiteStore(path).close()
+    holder = _wait_for_stopped_holder(path)
+    store = dlrkit.SQLiteStore(path, timeout=3)
+    cache = NonceCache(store)
+    outcome: list[object] = []
+
+    def wait_for_the_holder() -> None:
+        try:
+            outcome.append(cache.add("waiter"))
+        except SignatureError as error:
+            outcome.append(error.reason)
+
+    waiter = threading.Thread(target=wait_for_the_holder)
+    try:
+        waiter.start()
+        time.sleep(0.3)  # it waits for the stopped holder
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        started = time.monotonic()
+        child = context.Process(target=_add_in_child, args=(store, "child", T0, queue))
+        child.start()
+        assert time.monotonic() - started < 1.5  # the fork did not wait for the waiter
+    finally:
+        holder.kill()  # then the database is free again
+        holder.communicate()
+    assert queue.get(timeout=30) is True
+    child.join(timeout=30)
+    waiter.join(timeout=30)
+    assert outcome == [True]
+    store.close()

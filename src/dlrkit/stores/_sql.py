@@ -16,6 +16,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
+from itertools import islice
 from typing import Any, ClassVar, Final
 
 from .._receipt import DeliveryReceipt
@@ -275,23 +276,34 @@ class SQLTransaction:
             self._execute("DELETE FROM dlrkit_nonces WHERE key = ? AND token = ?", (key, token))
 
 
-_UNCERTAIN_KEPT: Final = 10_000
+_REMEMBERED: Final = 10_000  # a store's recent or failed replay-guard attempts, at most
+_SETTLED_AT_ONCE: Final = 20  # failed attempts' entries deleted by one recording
 
 _LIVE_STORES: weakref.WeakSet[SQLStore] = weakref.WeakSet()
 
 
-_HELD_FOR_FORK: list[SQLStore] = []
+_REGISTRY_LOCK: Final = threading.Lock()
+# What each forking thread holds from its "before" hook to its "after" one
+# (two threads may fork at once).
+_HELD_FOR_FORK: dict[int, list[Any]] = {}
 
 
 def _hold_stores_for_fork() -> None:
-    for store in sorted(_LIVE_STORES, key=id):  # one order, whichever thread forks
-        if store._hold_for_fork():
-            _HELD_FOR_FORK.append(store)
+    with _REGISTRY_LOCK:
+        stores = list(_LIVE_STORES)
+    held = _HELD_FOR_FORK.setdefault(threading.get_ident(), [])
+    for store in sorted(stores, key=id):  # one order, whichever thread forks
+        try:
+            lock = store._hold_for_fork()
+        except Exception:  # a hook that raised would leave the others held
+            continue
+        if lock is not None:
+            held.append(lock)
 
 
 def _release_stores_after_fork() -> None:
-    while _HELD_FOR_FORK:
-        _HELD_FOR_FORK.pop()._lock.release()
+    for lock in reversed(_HELD_FOR_FORK.pop(threading.get_ident(), [])):
+        lock.release()
 
 
 def _reset_stores_after_fork() -> None:
@@ -331,7 +343,19 @@ class SQLStore:
         # committed (the connection lost at COMMIT, then the retry failed too),
         # with the token of that attempt: see record_once.
         self._uncertain: dict[str, str] = {}
-        _LIVE_STORES.add(self)
+        self._recorded: dict[str, str] = {}  # the latest keys recorded, with their tokens
+        self._commit_unknown = False  # set when a COMMIT failed (see record_once)
+
+    def _register(self) -> None:
+        """Called by a store's __init__ once its attributes are set: forks now reset it."""
+        with _REGISTRY_LOCK:
+            _LIVE_STORES.add(self)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The store's lock, for one use of its connection."""
+        with self._lock:
+            yield
 
     # -- the connection (PostgreSQL reconnects; a forked child opens its own) -------------
 
@@ -344,14 +368,13 @@ class SQLStore:
             self._conn = self._connect()
         return self._conn
 
-    def _hold_for_fork(self) -> bool:
-        """In the parent, just before a fork: True if it took the store's lock.
+    def _hold_for_fork(self) -> Any:
+        """In the parent, just before a fork: a lock it took, to release after; or None.
 
-        The lock is released in the parent after the fork. A store whose
-        connection must not be inside a transaction at the fork (SQLite's)
-        waits here for other threads' transactions to end.
+        A store whose connection must not be inside a transaction at the
+        fork (SQLite's) waits here for other threads' transactions to end.
         """
-        return False
+        return None
 
     def _after_fork(self) -> None:
         """In a forked child: leave the parent's connection alone, open a new one on use.
@@ -362,6 +385,9 @@ class SQLStore:
         have been held by a thread that does not exist in the child.
         """
         self._lock = threading.RLock()
+        # The parent's attempts: a child that deleted or reused their entries
+        # would undo what the parent does with them.
+        self._uncertain, self._recorded = {}, {}
         if self._conn is not None:
             self._inherited.append(self._conn)
             self._conn = None
@@ -393,7 +419,7 @@ class SQLStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
-        with self._lock:
+        with self._locked():
             conn = self._begin()
             try:
                 yield self._transaction_class(conn, self._cache)
@@ -403,6 +429,7 @@ class SQLStore:
             try:
                 self._end(conn, "COMMIT", None)
             except BaseException:
+                self._commit_unknown = True
                 if not self._lost(conn):  # SQLite keeps a transaction whose COMMIT failed
                     with suppress(Exception):
                         conn.execute("ROLLBACK")
@@ -429,7 +456,7 @@ class SQLStore:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows of one read outside any write transaction (a lost connection is replaced once)."""
         sql = sql.replace("?", self._transaction_class.placeholder)
-        with self._lock:
+        with self._locked():
             conn = self._connection()
             try:
                 return list(conn.execute(sql, params).fetchall())
@@ -494,7 +521,7 @@ class SQLStore:
             f" ON m.key = p.key WHERE {condition}",
             (values,),
         )
-        with self._lock:
+        with self._locked():
             for (text,) in rows:
                 self._cache.warm(text)
 
@@ -522,36 +549,59 @@ class SQLStore:
         is one, is taken over), and this store's next recording deletes the
         entry of that token, for a retry reaching another process.
         """
-        with self._lock:
-            uncertain = self._uncertain
-            token = uncertain.pop(key, None) or secrets.token_hex(8)
+        with self._locked():
+            earlier = self._uncertain.pop(key, None)
+            token = earlier or secrets.token_hex(8)
+            self._commit_unknown = False
             try:
                 try:
-                    return self._record_once(key, expires, now, token)
+                    recorded = self._record_once(key, expires, now, token)
                 except TransientError:
-                    return self._record_once(key, expires, now, token)
+                    recorded = self._record_once(key, expires, now, token)
             except BaseException:
-                # Whether it committed is unknown, and the caller answers 503:
-                # the provider's retry must not meet this entry as a replay.
-                uncertain[key] = token
-                while len(uncertain) > _UNCERTAIN_KEPT:
-                    del uncertain[next(iter(uncertain))]
+                if self._commit_unknown or earlier:
+                    # The caller answers 503: the provider's retry must not
+                    # meet this attempt's entry, if it committed, as a replay.
+                    self._remember(self._uncertain, key, token)
                 raise
+            if recorded:
+                self._remember(self._recorded, key, token)
+            return recorded
 
     def _record_once(self, key: str, expires: float, now: float, token: str) -> bool:
         with self._unflushed_transaction() as tx:
-            # Entries of attempts that failed, if they committed after all,
-            # are deleted first (the same token retried is taken over instead).
-            for other, other_token in self._uncertain.items():
-                tx.forget(other, other_token)
             recorded = tx.record_once(key, expires, now, token)
-        self._uncertain.clear()
+            # Then the entries of attempts that failed, if they committed
+            # after all (a few at a time: after an outage there can be many).
+            settled = list(islice(self._uncertain.items(), _SETTLED_AT_ONCE))
+            for other, other_token in settled:
+                tx.forget(other, other_token)
+        for other, _ in settled:
+            del self._uncertain[other]
         return recorded
 
+    @staticmethod
+    def _remember(memory: dict[str, str], key: str, token: str) -> None:
+        memory[key] = token
+        if len(memory) > _REMEMBERED:
+            del memory[next(iter(memory))]  # the oldest
+
     def forget(self, key: str) -> None:
-        with self._lock, self._unflushed_transaction() as tx:
-            tx.forget(key)
-            self._uncertain.pop(key, None)
+        """Delete a replay key's entry (``NonceCache.discard``).
+
+        If that fails and this store recorded the key, the attempt is
+        remembered as :meth:`record_once` remembers a failed one: its entry
+        is deleted later, and a retry of the request here takes it over.
+        """
+        with self._locked():
+            token = self._recorded.pop(key, None) or self._uncertain.pop(key, None)
+            try:
+                with self._unflushed_transaction() as tx:
+                    tx.forget(key)
+            except BaseException:
+                if token is not None:
+                    self._remember(self._uncertain, key, token)
+                raise
 
     _unflushed_sql: ClassVar[str] = ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -109,10 +110,15 @@ class SQLiteStore(SQLStore):
         self.timeout = timeout
         self.synchronous = synchronous.upper()
         self._closed = False
-        # Set in a child forked while a transaction was open (see _hold_for_fork).
+        self._deadline: float | None = None  # of the current holder of the store's lock
+        # Held while the connection is in a transaction (see _hold_for_fork).
+        self._open = threading.RLock()
+        self._open_depth = 0
+        # Set in a child forked while a transaction was open.
         self._open_at_fork = self._transaction_at_fork = False
-        self._queue = _WriterQueue(self.path, self.timeout)
+        self._queue = _WriterQueue(self.path)
         self._conn = self._connect()
+        self._register()
         self._open_schema(create_schema)
 
     def _connect(self) -> sqlite3.Connection:
@@ -140,7 +146,7 @@ class SQLiteStore(SQLStore):
         # a process outside dlrkit) is retried until the store's timeout.
         deadline = time.monotonic() + self.timeout
         pause = 0.001
-        with self._lock, self._queue:
+        with self._locked(), self._queue.hold(deadline):
             while True:
                 try:
                     conn.execute("PRAGMA journal_mode=WAL")
@@ -159,7 +165,7 @@ class SQLiteStore(SQLStore):
             with super()._unflushed_transaction() as tx:
                 yield tx
             return
-        with self._lock:
+        with self._locked():
             conn = self._connection()
             conn.execute("PRAGMA synchronous=NORMAL")
             try:
@@ -172,27 +178,62 @@ class SQLiteStore(SQLStore):
                     conn.close()
                     self._conn = None  # the next use opens one with the setting
 
-    def _hold_for_fork(self) -> bool:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Threads sharing the store wait for its lock at most the timeout,
+        # and that wait counts in the timeout of the writers' file lock.
+        start = time.monotonic()
+        if not self._lock.acquire(timeout=max(self.timeout, 0.0)):
+            raise sqlite3.OperationalError("database is locked")
+        outermost = self._deadline is None
+        if outermost:
+            self._deadline = start + self.timeout
+        try:
+            yield
+        finally:
+            if outermost:
+                self._deadline = None
+            self._lock.release()
+
+    @contextmanager
+    def _transaction_open(self) -> Iterator[None]:
+        with self._open:
+            self._open_depth += 1
+            try:
+                yield
+            finally:
+                self._open_depth -= 1
+
+    def _hold_for_fork(self) -> Any:
         # A transaction open at the fork leaves the child's SQLite library
         # believing that a connection of its own holds the write lock (the
         # inherited one, which nothing may touch), so no connection of the
         # child could ever write to this database. So a fork waits for the
-        # other threads' transactions to end; it cannot wait for the forking
-        # thread's own (nor past the store's timeout): that child is told.
-        held = self._lock.acquire(timeout=self.timeout)
-        self._transaction_at_fork = not held or self._queue.depth > 0
-        return held
+        # transactions other threads have open (not for threads waiting their
+        # turn: they hold nothing of SQLite's yet). It cannot wait for the
+        # forking thread's own, nor past the store's timeout: that child is told.
+        if not self._open.acquire(timeout=max(self.timeout, 0.0)):
+            self._transaction_at_fork = True
+            return None
+        self._transaction_at_fork = self._open_depth > 0
+        return self._open
 
     def _after_fork(self) -> None:
         super()._after_fork()
         self._open_at_fork = self._transaction_at_fork
+        self._open, self._open_depth, self._deadline = threading.RLock(), 0, None
         if not self._closed:  # the parent's lock file is the parent's: open our own
             self._queue.close()
-            self._queue = _WriterQueue(self.path, self.timeout)
+            self._queue = _WriterQueue(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
-        with self._lock, self._queue, super().transaction() as tx:
+        with (
+            self._locked(),
+            self._queue.hold(self._deadline or 0.0),
+            self._transaction_open(),
+            super().transaction() as tx,
+        ):
             yield tx
 
     def close(self) -> None:
@@ -217,21 +258,30 @@ class _WriterQueue:
     or no file (``:memory:``), SQLite's wait is all there is.
     """
 
-    def __init__(self, path: str, timeout: float) -> None:
+    def __init__(self, path: str) -> None:
         self._fd: int | None = None
-        self._timeout = timeout
         self.depth = 0  # entered again by the holder (a connection opened in a transaction)
         if _flock is not None and path != ":memory:" and not path.startswith("file:"):
             self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
 
-    def __enter__(self) -> None:
-        # Always entered under the store's lock: the depth needs no lock of its own.
-        if self.depth == 0 and self._fd is not None:
-            self._wait(self._fd)
-        self.depth += 1
+    @contextmanager
+    def hold(self, deadline: float) -> Iterator[None]:
+        """Hold the lock, waiting for it until *deadline* (``time.monotonic()``) at most.
 
-    def _wait(self, fd: int) -> None:
-        assert _flock is not None
+        Always entered under the store's lock: the depth needs no lock of its own.
+        """
+        if self.depth == 0 and self._fd is not None:
+            self._wait(self._fd, deadline)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if self.depth == 0 and self._fd is not None and _flock is not None:
+                _flock(self._fd, _LOCK_UN)
+
+    @staticmethod
+    def _wait(fd: int, deadline: float) -> None:
         if _try_flock(fd):
             return
         start = time.monotonic()
@@ -240,15 +290,10 @@ class _WriterQueue:
             time.sleep(pause)
             if _try_flock(fd):
                 return
-            waited = time.monotonic() - start
-            if waited >= self._timeout:
+            now = time.monotonic()
+            if now >= deadline:
                 raise sqlite3.OperationalError("database is locked")
-            pause = min(pause * 2, 0.001 if waited < 0.1 else 0.01, self._timeout - waited)
-
-    def __exit__(self, *exc: object) -> None:
-        self.depth -= 1
-        if self.depth == 0 and self._fd is not None and _flock is not None:
-            _flock(self._fd, _LOCK_UN)
+            pause = min(pause * 2, 0.001 if now - start < 0.1 else 0.01, deadline - now)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -112,6 +112,7 @@ class PostgresStore(SQLStore):
         self.dsn = dsn
         self.connect_timeout = connect_timeout
         self._psycopg = psycopg
+        self._register()
         self._open_schema(create_schema)
 
     def _connect(self) -> Any:
