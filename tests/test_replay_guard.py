@@ -978,3 +978,22 @@ def test_a_fork_while_threads_wait_their_turn_gives_a_working_child(tmp_path: Pa
     waiter.join(timeout=30)
     assert outcome == [True]
     store.close()
+
+
+def test_a_postgres_store_notices_a_server_that_stops_answering(postgres_dsn: str) -> None:
+    """Over TCP, only keepalives and tcp_user_timeout end a call to a frozen
+    server: the store sets them, unless the DSN does."""
+    from dlrkit.stores import PostgresStore
+
+    def options(dsn: str) -> dict[str, str]:
+        store = PostgresStore(dsn)
+        info = store._connection().pgconn.info
+        store.close()
+        return {o.keyword.decode(): (o.val or b"").decode() for o in info}
+
+    default = options(postgres_dsn)
+    assert default["keepalives"] == "1" and default["keepalives_idle"] == "30"
+    assert default["keepalives_interval"] == "10" and default["keepalives_count"] == "3"
+    assert default["tcp_user_timeout"] == "60000"
+    own = options(postgres_dsn + " keepalives_idle=7 tcp_user_timeout=5000")
+    assert own["keepalives_idle"] == "7" and own["tcp_user_timeout"] == "5000"

@@ -6,7 +6,7 @@ Needs the ``postgres`` extra (psycopg 3): ``pip install "dlrkit[postgres]"``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from .._receipt import DeliveryReceipt
 from ._sql import SQLStore, SQLTransaction, orphan_receipt
@@ -71,6 +71,16 @@ class _PostgresTransaction(SQLTransaction):
         )
 
 
+# A server that stops answering must not hold a call for ever (see PostgresStore).
+_TCP_DEFAULTS: Final = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
+
+
 class PostgresStore(SQLStore):
     """Keeps a tracker's state in PostgreSQL.
 
@@ -89,8 +99,14 @@ class PostgresStore(SQLStore):
     :meth:`create_schema`); with ``create_schema=False`` a missing table is
     an error instead.
 
-    *dsn* is a libpq connection string or URL. One store object may be
-    shared by threads (it holds one connection); each process opens its own.
+    *dsn* is a libpq connection string or URL. Over TCP, a server that stops
+    answering (a frozen machine, a network cut) is noticed by TCP keepalives
+    and ``tcp_user_timeout``: unless the DSN sets them, the store uses
+    ``keepalives_idle=30``, ``keepalives_interval=10``,
+    ``keepalives_count=3`` and ``tcp_user_timeout=60000`` (ms), so such a
+    call fails after about a minute instead of waiting for ever. One store
+    object may be shared by threads (it holds one connection); each process
+    opens its own.
     """
 
     _transaction_class = _PostgresTransaction
@@ -116,8 +132,10 @@ class PostgresStore(SQLStore):
         self._open_schema(create_schema)
 
     def _connect(self) -> Any:
+        given = self._psycopg.conninfo.conninfo_to_dict(self.dsn)
+        defaults: dict[str, Any] = {k: v for k, v in _TCP_DEFAULTS.items() if k not in given}
         return self._psycopg.connect(
-            self.dsn, autocommit=True, connect_timeout=self.connect_timeout
+            self.dsn, autocommit=True, connect_timeout=self.connect_timeout, **defaults
         )
 
     def _lost(self, conn: Any) -> bool:
