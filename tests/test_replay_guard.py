@@ -997,3 +997,58 @@ def test_a_postgres_store_notices_a_server_that_stops_answering(postgres_dsn: st
     assert default["tcp_user_timeout"] == "60000"
     own = options(postgres_dsn + " keepalives_idle=7 tcp_user_timeout=5000")
     assert own["keepalives_idle"] == "7" and own["tcp_user_timeout"] == "5000"
+
+
+def test_the_writer_queue_lets_go_of_a_lock_taken_for_a_writer_that_gave_up(
+    tmp_path: Path,
+) -> None:
+    """Its thread waits for the lock in a blocking flock: when it gets it for
+    a writer that timed out, it must release it at once (or every other
+    process would wait), and a later writer gets it from the same thread."""
+    import fcntl
+
+    from dlrkit.stores._sqlite import _WriterQueue
+
+    path = str(tmp_path / "queued.db")
+    queue = _WriterQueue(path)
+    other = os.open(path + ".dlrkit-lock", os.O_RDWR)  # another process's lock, say
+
+    def free() -> bool:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return True
+
+    fcntl.flock(other, fcntl.LOCK_EX)
+    with (
+        pytest.raises(sqlite3.OperationalError, match="database is locked"),
+        queue.hold(time.monotonic() + 0.2),
+    ):
+        pass
+    fcntl.flock(other, fcntl.LOCK_UN)  # the queue's thread gets it now, and lets go
+    deadline = time.monotonic() + 5
+    while not free():
+        assert time.monotonic() < deadline, "the queue kept a lock nobody waits for"
+        time.sleep(0.01)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    with pytest.raises(sqlite3.OperationalError), queue.hold(time.monotonic() + 0.1):
+        pass
+    got: list[float] = []
+
+    def writer() -> None:
+        with queue.hold(time.monotonic() + 10):  # waits for the same thread's wait
+            got.append(time.monotonic())
+            assert not free()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(0.2)
+    released = time.monotonic()
+    fcntl.flock(other, fcntl.LOCK_UN)
+    thread.join(timeout=10)
+    assert got and got[0] - released < 0.5
+    assert free()
+    os.close(other)
+    queue.close()

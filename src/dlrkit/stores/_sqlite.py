@@ -223,7 +223,7 @@ class SQLiteStore(SQLStore):
         self._open_at_fork = self._transaction_at_fork
         self._open, self._open_depth, self._deadline = threading.RLock(), 0, None
         if not self._closed:  # the parent's lock file is the parent's: open our own
-            self._queue.close()
+            self._queue.forget_after_fork()
             self._queue = _WriterQueue(self.path)
 
     @contextmanager
@@ -249,18 +249,31 @@ class _WriterQueue:
     SQLite's own wait for the write lock polls, sleeping up to 100 ms between
     tries: with several busy writers the lock is often free while they all
     sleep. Writers here take a ``flock`` first, so ``BEGIN IMMEDIATE`` finds
-    the database free. A writer that finds the lock held tries again after
-    50 µs, doubling the pause up to 1 ms (10 ms once it has waited 100 ms),
-    and gives up with SQLite's own "database is locked" after the store's
-    *timeout*: the lock's holder may be a process that is stopped, or stuck
-    in a transaction, and no request may wait on it for ever. The kernel
-    releases a killed holder's lock. Where there is no ``flock`` (Windows)
-    or no file (``:memory:``), SQLite's wait is all there is.
+    the database free. A writer that finds the lock held has a thread of the
+    store wait for it in a blocking ``flock``, which wakes the moment the
+    lock is released, while the writer waits for that thread until the
+    store's *timeout*, then gives up with SQLite's own "database is locked":
+    the lock's holder may be a process that is stopped, or stuck in a
+    transaction, and no request may wait on it for ever. (The thread, when
+    it gets the lock for a writer that gave up, releases it at once; the
+    next writer waits for the same thread.) The kernel releases a killed
+    holder's lock. Where there is no ``flock`` (Windows) or no file
+    (``:memory:``), SQLite's wait is all there is.
     """
 
     def __init__(self, path: str) -> None:
         self._fd: int | None = None
         self.depth = 0  # entered again by the holder (a connection opened in a transaction)
+        # The waiting thread's state, under _state. (The lock belongs to the
+        # file description, which every thread shares: so a writer tries it
+        # itself only while that thread is not waiting for it.)
+        self._state = threading.Lock()
+        self._wanted = threading.Event()  # a writer waits: the thread takes the lock
+        self._granted = threading.Event()  # the thread took it for the writer
+        self._waiting = False  # the thread is waiting for the lock
+        self._abandoned = False  # the writer it waits for gave up
+        self._closing = False
+        self._thread: threading.Thread | None = None
         if _flock is not None and path != ":memory:" and not path.startswith("file:"):
             self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
 
@@ -268,7 +281,7 @@ class _WriterQueue:
     def hold(self, deadline: float) -> Iterator[None]:
         """Hold the lock, waiting for it until *deadline* (``time.monotonic()``) at most.
 
-        Always entered under the store's lock: the depth needs no lock of its own.
+        Always entered under the store's lock: one writer at a time per queue.
         """
         if self.depth == 0 and self._fd is not None:
             self._wait(self._fd, deadline)
@@ -280,22 +293,63 @@ class _WriterQueue:
             if self.depth == 0 and self._fd is not None and _flock is not None:
                 _flock(self._fd, _LOCK_UN)
 
-    @staticmethod
-    def _wait(fd: int, deadline: float) -> None:
-        if _try_flock(fd):
-            return
-        start = time.monotonic()
-        pause = 0.00005
-        while True:
-            time.sleep(pause)
-            if _try_flock(fd):
+    def _wait(self, fd: int, deadline: float) -> None:
+        with self._state:
+            if not self._waiting and _try_flock(fd):
                 return
-            now = time.monotonic()
-            if now >= deadline:
-                raise sqlite3.OperationalError("database is locked")
-            pause = min(pause * 2, 0.001 if now - start < 0.1 else 0.01, deadline - now)
+            self._abandoned = False
+            if not self._waiting:
+                self._waiting = True
+                self._granted.clear()
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._take_for_writers,
+                        args=(fd,),
+                        name="dlrkit-sqlite-writers",
+                        daemon=True,
+                    )
+                    self._thread.start()
+                self._wanted.set()
+        if self._granted.wait(max(deadline - time.monotonic(), 0.0)):
+            self._granted.clear()
+            return
+        with self._state:
+            if self._granted.is_set():  # as the wait ended
+                self._granted.clear()
+                return
+            self._abandoned = True
+        raise sqlite3.OperationalError("database is locked")
+
+    def _take_for_writers(self, fd: int) -> None:
+        assert _flock is not None
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            with self._state:
+                closing = self._closing
+            if closing:
+                return
+            _flock(fd, _LOCK_EX)  # as long as it takes: the writer has its deadline
+            with self._state:
+                self._waiting = False
+                if self._closing or self._abandoned:
+                    _flock(fd, _LOCK_UN)
+                    if self._closing:
+                        os.close(fd)
+                        return
+                else:
+                    self._granted.set()
 
     def close(self) -> None:
+        with self._state:
+            fd, self._fd = self._fd, None
+            self._closing = True
+            if fd is not None and not self._waiting:
+                os.close(fd)  # else the thread closes it when its wait ends
+            self._wanted.set()  # an idle thread ends
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: close this process's copy of the file, touching no lock."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
