@@ -1053,3 +1053,26 @@ def test_the_writer_queue_lets_go_of_a_lock_taken_for_a_writer_that_gave_up(
     assert free()
     os.close(other)
     queue.close()
+
+
+def test_the_writer_queues_thread_ends_when_idle_and_comes_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from dlrkit.stores import _sqlite
+
+    monkeypatch.setattr(_sqlite, "_IDLE_THREAD_ENDS", 0.2)
+    path = str(tmp_path / "queued.db")
+    queue = _sqlite._WriterQueue(path)
+    other = os.open(path + ".dlrkit-lock", os.O_RDWR)
+    for _ in range(2):
+        fcntl.flock(other, fcntl.LOCK_EX)
+        threading.Timer(0.1, fcntl.flock, (other, fcntl.LOCK_UN)).start()
+        with queue.hold(time.monotonic() + 5):  # granted by the queue's thread
+            thread = queue._thread
+            assert thread is not None and thread.is_alive()
+        thread.join(timeout=5)
+        assert not thread.is_alive() and queue._thread is None  # idle: it ended
+    os.close(other)
+    queue.close()

@@ -26,6 +26,7 @@ else:
 __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
+_IDLE_THREAD_ENDS: Final = 60.0  # seconds without a writer waiting (see _WriterQueue)
 
 
 class _SQLiteTransaction(SQLTransaction):
@@ -323,7 +324,11 @@ class _WriterQueue:
     def _take_for_writers(self, fd: int) -> None:
         assert _flock is not None
         while True:
-            self._wanted.wait()
+            if not self._wanted.wait(_IDLE_THREAD_ENDS):
+                with self._state:
+                    if not self._wanted.is_set():  # the next writer that waits starts one
+                        self._thread = None
+                        return
             self._wanted.clear()
             with self._state:
                 closing = self._closing
