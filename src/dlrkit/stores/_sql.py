@@ -289,8 +289,11 @@ _HELD_FOR_FORK: dict[int, list[Any]] = {}
 
 
 def _hold_stores_for_fork() -> None:
-    with _REGISTRY_LOCK:
-        stores = list(_LIVE_STORES)
+    # The registry's lock is held across the fork (a child whose copy was
+    # taken by another thread could never open a store), then released on
+    # both sides.
+    _REGISTRY_LOCK.acquire()
+    stores = list(_LIVE_STORES)
     held = _HELD_FOR_FORK.setdefault(threading.get_ident(), [])
     for store in sorted(stores, key=id):  # one order, whichever thread forks
         try:
@@ -304,12 +307,14 @@ def _hold_stores_for_fork() -> None:
 def _release_stores_after_fork() -> None:
     for lock in reversed(_HELD_FOR_FORK.pop(threading.get_ident(), [])):
         lock.release()
+    _REGISTRY_LOCK.release()
 
 
 def _reset_stores_after_fork() -> None:
     _HELD_FOR_FORK.clear()  # the child's stores get new locks
     for store in list(_LIVE_STORES):
         store._after_fork()
+    _REGISTRY_LOCK.release()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
