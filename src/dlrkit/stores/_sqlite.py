@@ -112,7 +112,7 @@ class SQLiteStore(SQLStore):
         self.synchronous = synchronous.upper()
         self._closed = False
         self._deadline: float | None = None  # of the current holder of the store's lock
-        # Held while the connection is in a transaction (see _hold_for_fork).
+        # Held while the connection is in a transaction or a read (see _hold_for_fork).
         self._open = threading.RLock()
         self._open_depth = 0
         # Set in a child forked while a transaction was open.
@@ -195,6 +195,11 @@ class SQLiteStore(SQLStore):
             if outermost:
                 self._deadline = None
             self._lock.release()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        # A read holds SQLite's locks while it runs, too (see _hold_for_fork).
+        with self._locked(), self._transaction_open():
+            return super()._query(sql, params)
 
     @contextmanager
     def _transaction_open(self) -> Iterator[None]:
