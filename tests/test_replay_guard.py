@@ -1076,3 +1076,55 @@ def test_the_writer_queues_thread_ends_when_idle_and_comes_back(
         assert not thread.is_alive() and queue._thread is None  # idle: it ended
     os.close(other)
     queue.close()
+
+
+def test_a_writer_outside_dlrkit_is_waited_for_the_timeout_at_most(tmp_path: Path) -> None:
+    """A thread that waited for another (itself waiting in BEGIN IMMEDIATE)
+    waits in BEGIN IMMEDIATE only what is left of its timeout, not all of it."""
+    path = tmp_path / "guard.db"
+    dlrkit.SQLiteStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)  # the sqlite3 shell, a migration
+    holder.execute("BEGIN IMMEDIATE")
+    cache = NonceCache(dlrkit.SQLiteStore(path, timeout=0.5))
+    waited: list[float] = []
+
+    def request(i: int) -> None:
+        started = time.monotonic()
+        with pytest.raises(SignatureError):
+            cache.add(f"k{i}")
+        waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)  # the second gets the store's lock with 0.1 s of its timeout left
+    for thread in threads:
+        thread.join(timeout=30)
+    holder.execute("ROLLBACK")
+    assert len(waited) == 2 and max(waited) < 0.8, waited  # not 0.9 (0.4 + 0.5)
+    assert cache.add("after")  # the busy timeout is the store's again
+    assert cache.store is not None
+    cache.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/self/fd")
+def test_a_store_dropped_without_close_leaves_no_file_open(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "guard.db"
+    dlrkit.SQLiteStore(path).close()
+
+    def lock_files() -> int:
+        return sum(
+            os.readlink(f"/proc/self/fd/{fd}").endswith(".dlrkit-lock")
+            for fd in os.listdir("/proc/self/fd")
+            if os.path.exists(f"/proc/self/fd/{fd}")
+        )
+
+    before = lock_files()
+    for i in range(20):
+        store = dlrkit.SQLiteStore(path)
+        assert NonceCache(store).add(f"k{i}")
+        del store
+    gc.collect()
+    assert lock_files() == before

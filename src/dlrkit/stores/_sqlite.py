@@ -7,8 +7,9 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, ClassVar, Final
 
 from .._receipt import DeliveryReceipt
@@ -238,9 +239,28 @@ class SQLiteStore(SQLStore):
             self._locked(),
             self._queue.hold(self._deadline or 0.0),
             self._transaction_open(),
+            self._busy_until_the_deadline(),
             super().transaction() as tx,
         ):
             yield tx
+
+    @contextmanager
+    def _busy_until_the_deadline(self) -> Iterator[None]:
+        # BEGIN IMMEDIATE waits for a writer outside dlrkit for SQLite's busy
+        # timeout: only what is left of this request's timeout, if it waited.
+        left = (self._deadline or 0.0) - time.monotonic()
+        if left > self.timeout - 0.01:
+            yield
+            return
+        if left <= 0:
+            raise sqlite3.OperationalError("database is locked")
+        conn = self._connection()
+        conn.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+        try:
+            yield
+        finally:
+            with suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
     def close(self) -> None:
         with self._lock:
@@ -280,8 +300,11 @@ class _WriterQueue:
         self._abandoned = False  # the writer it waits for gave up
         self._closing = False
         self._thread: threading.Thread | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         if _flock is not None and path != ":memory:" and not path.startswith("file:"):
             self._fd = os.open(path + ".dlrkit-lock", os.O_RDWR | os.O_CREAT, 0o644)
+            # A store dropped without close(): the file is closed with it.
+            self._finalizer = weakref.finalize(self, os.close, self._fd)
 
     @contextmanager
     def hold(self, deadline: float) -> Iterator[None]:
@@ -351,6 +374,8 @@ class _WriterQueue:
                     self._granted.set()
 
     def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
         with self._state:
             fd, self._fd = self._fd, None
             self._closing = True
@@ -360,6 +385,8 @@ class _WriterQueue:
 
     def forget_after_fork(self) -> None:
         """In a forked child: close this process's copy of the file, touching no lock."""
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
