@@ -113,14 +113,15 @@ class SQLiteStore(SQLStore):
         self.synchronous = synchronous.upper()
         self._closed = False
         self._deadline: float | None = None  # of the current holder of the store's lock
-        # Held while the connection is in a transaction or a read (see _hold_for_fork).
+        # Held by every call into SQLite (see _hold_for_fork).
         self._open = threading.RLock()
         self._open_depth = 0
         # Set in a child forked while a transaction was open.
         self._open_at_fork = self._transaction_at_fork = False
         self._queue = _WriterQueue(self.path)
-        self._conn = self._connect()
         self._register()
+        with self._in_sqlite():
+            self._conn = self._connect()
         self._open_schema(create_schema)
 
     def _connect(self) -> sqlite3.Connection:
@@ -168,17 +169,19 @@ class SQLiteStore(SQLStore):
                 yield tx
             return
         with self._locked():
-            conn = self._connection()
-            conn.execute("PRAGMA synchronous=NORMAL")
+            with self._in_sqlite():  # not held while the transaction waits its turn
+                conn = self._connection()
+                conn.execute("PRAGMA synchronous=NORMAL")
             try:
                 with super()._unflushed_transaction() as tx:
                     yield tx
             finally:
-                try:
-                    conn.execute(f"PRAGMA synchronous={self.synchronous}")
-                except Exception:  # never leave the Tracker's commits unflushed
-                    conn.close()
-                    self._conn = None  # the next use opens one with the setting
+                with self._in_sqlite():
+                    try:
+                        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                    except Exception:  # never leave the Tracker's commits unflushed
+                        conn.close()
+                        self._conn = None  # the next use opens one with the setting
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -199,11 +202,11 @@ class SQLiteStore(SQLStore):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         # A read holds SQLite's locks while it runs, too (see _hold_for_fork).
-        with self._locked(), self._transaction_open():
+        with self._locked(), self._in_sqlite():
             return super()._query(sql, params)
 
     @contextmanager
-    def _transaction_open(self) -> Iterator[None]:
+    def _in_sqlite(self) -> Iterator[None]:
         with self._open:
             self._open_depth += 1
             try:
@@ -215,10 +218,13 @@ class SQLiteStore(SQLStore):
         # A transaction open at the fork leaves the child's SQLite library
         # believing that a connection of its own holds the write lock (the
         # inherited one, which nothing may touch), so no connection of the
-        # child could ever write to this database. So a fork waits for the
-        # transactions other threads have open (not for threads waiting their
-        # turn: they hold nothing of SQLite's yet). It cannot wait for the
-        # forking thread's own, nor past the store's timeout: that child is told.
+        # child could ever write to this database; any call into SQLite at
+        # the fork can leave one of its process-wide mutexes held in the
+        # child, which then hangs. So a fork waits for other threads' calls
+        # into SQLite and their open transactions (not for threads waiting
+        # their turn: they hold nothing of SQLite's yet). It cannot wait for
+        # the forking thread's own, nor past the store's timeout: that child
+        # is told.
         if not self._open.acquire(timeout=max(self.timeout, 0.0)):
             self._transaction_at_fork = True
             return None
@@ -238,7 +244,7 @@ class SQLiteStore(SQLStore):
         with (
             self._locked(),
             self._queue.hold(self._deadline or 0.0),
-            self._transaction_open(),
+            self._in_sqlite(),
             self._busy_until_the_deadline(),
             super().transaction() as tx,
         ):
@@ -263,7 +269,7 @@ class SQLiteStore(SQLStore):
                 conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._in_sqlite():
             self._closed = True
             self._queue.close()
             super().close()
@@ -328,16 +334,20 @@ class _WriterQueue:
                 return
             self._abandoned = False
             if not self._waiting:
-                self._waiting = True
-                self._granted.clear()
                 if self._thread is None:
-                    self._thread = threading.Thread(
+                    thread = threading.Thread(
                         target=self._take_for_writers,
                         args=(fd,),
                         name="dlrkit-sqlite-writers",
                         daemon=True,
                     )
-                    self._thread.start()
+                    try:
+                        thread.start()
+                    except RuntimeError as error:  # "can't start new thread"
+                        raise sqlite3.OperationalError("database is locked") from error
+                    self._thread = thread
+                self._waiting = True
+                self._granted.clear()
                 self._wanted.set()
         if self._granted.wait(max(deadline - time.monotonic(), 0.0)):
             self._granted.clear()
