@@ -265,6 +265,24 @@ def test_a_state_is_a_read_only_snapshot(tracker: Tracker) -> None:
         early.sent_prices["a"] = None  # type: ignore[index]
 
 
+def test_a_state_pickles_and_evolves_like_the_other_records(tracker: Tracker) -> None:
+    import pickle
+
+    import attrs
+
+    tracker.expect(response("a", "b"), now=T0)
+    tracker.add(dlr("b", "delivered", second=2))
+    state = tracker.add(dlr("a", "failed", 3, second=1))
+    assert state is not None
+    again = pickle.loads(pickle.dumps(state))
+    assert again == state and again.status is state.status and again.price == state.price
+    assert type(again.parts) is type(state.parts)  # still read-only
+    other = attrs.evolve(state, key="other")
+    assert other.key == "other" and other.parts == state.parts
+    with pytest.raises(TypeError):
+        other.parts["a"] = None  # type: ignore[index]
+
+
 def test_failed_as_soon_as_one_part_finally_fails(tracker: Tracker) -> None:
     tracker.expect(response("a", "b"))
     state = tracker.add(dlr("a", "failed", 3))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property, partial
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -70,6 +70,20 @@ class MessageState(Classifiable):
     def of(cls, record: MessageRecord) -> MessageState:
         """A snapshot of a stored record."""
         return _snapshot(record.copy())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Its read-only mappings do not pickle: it is rebuilt from plain ones.
+        return (
+            MessageState,
+            (
+                self.key,
+                dict(self.parts),
+                self.expired_parts,
+                self.first_at,
+                self.last_at,
+                dict(self.sent_prices),
+            ),
+        )
 
     def __repr__(self) -> str:
         return (
