@@ -137,7 +137,7 @@ def start_server(kind: str, tmp: str) -> tuple[subprocess.Popen[bytes], int]:
         "BENCH_APP": kind,
         "BENCH_DB": os.path.join(tmp, "state.db"),
         "DLR_SIGNATURE_SECRET": SECRET,
-        "PYTHONPATH": str(HERE),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
     }
     log = os.path.join(tmp, "server.log")
     with open(log, "w") as log_file:
