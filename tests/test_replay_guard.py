@@ -812,10 +812,21 @@ def test_the_guard_commits_unflushed_and_leaves_the_store_durable(
     store.close()
 
 
+def _lock_is_free(fd: int) -> bool:
+    """Whether another open file (another process, say) could take the writers' lock."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
+
+
 def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> None:
     """A connection opened inside a transaction (a forked child's first one)
     enters the queue again: its exit must not release the transaction's lock."""
-    import fcntl
 
     from dlrkit.stores._sqlite import _WriterQueue
 
@@ -824,12 +835,7 @@ def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> No
     other = os.open(path + ".dlrkit-lock", os.O_RDWR)
 
     def free() -> bool:
-        try:
-            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(other, fcntl.LOCK_UN)
-        return True
+        return _lock_is_free(other)
 
     with queue.hold(time.monotonic() + 5):
         with queue.hold(time.monotonic() + 5):
@@ -919,25 +925,32 @@ def _wait_for_stopped_holder(path: str) -> subprocess.Popen[str]:
     return holder
 
 
+def _refused_waits(cache: NonceCache, count: int, stagger: float = 0.0) -> list[float]:
+    """Seconds that *count* threads recording at once each waited for their 503."""
+    waited: list[float] = []
+
+    def request(i: int) -> None:
+        started = time.monotonic()
+        with pytest.raises(SignatureError):
+            cache.add(f"k{i}")
+        waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+        time.sleep(stagger)
+    for thread in threads:
+        thread.join(timeout=30)
+    return waited
+
+
 def test_threads_sharing_a_store_each_wait_the_timeout_at_most(tmp_path: Path) -> None:
     path = str(tmp_path / "guard.db")
     dlrkit.SQLiteStore(path).close()
     holder = _wait_for_stopped_holder(path)
     try:
         cache = NonceCache(dlrkit.SQLiteStore(path, timeout=0.5))
-        waited: list[float] = []
-
-        def request(i: int) -> None:
-            started = time.monotonic()
-            with pytest.raises(SignatureError):
-                cache.add(f"k{i}")
-            waited.append(time.monotonic() - started)
-
-        threads = [threading.Thread(target=request, args=(i,)) for i in range(5)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        waited = _refused_waits(cache, 5)
         assert len(waited) == 5 and max(waited) < 1.5, waited  # not 0.5, 1.0, ... 2.5 s
     finally:
         holder.kill()
@@ -1014,12 +1027,7 @@ def test_the_writer_queue_lets_go_of_a_lock_taken_for_a_writer_that_gave_up(
     other = os.open(path + ".dlrkit-lock", os.O_RDWR)  # another process's lock, say
 
     def free() -> bool:
-        try:
-            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(other, fcntl.LOCK_UN)
-        return True
+        return _lock_is_free(other)
 
     fcntl.flock(other, fcntl.LOCK_EX)
     with (
@@ -1086,20 +1094,8 @@ def test_a_writer_outside_dlrkit_is_waited_for_the_timeout_at_most(tmp_path: Pat
     holder = sqlite3.connect(path, isolation_level=None)  # the sqlite3 shell, a migration
     holder.execute("BEGIN IMMEDIATE")
     cache = NonceCache(dlrkit.SQLiteStore(path, timeout=0.5))
-    waited: list[float] = []
-
-    def request(i: int) -> None:
-        started = time.monotonic()
-        with pytest.raises(SignatureError):
-            cache.add(f"k{i}")
-        waited.append(time.monotonic() - started)
-
-    threads = [threading.Thread(target=request, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-        time.sleep(0.1)  # the second gets the store's lock with 0.1 s of its timeout left
-    for thread in threads:
-        thread.join(timeout=30)
+    # The second gets the store's lock with 0.1 s of its timeout left.
+    waited = _refused_waits(cache, 2, stagger=0.1)
     holder.execute("ROLLBACK")
     assert len(waited) == 2 and max(waited) < 0.8, waited  # not 0.9 (0.4 + 0.5)
     assert cache.add("after")  # the busy timeout is the store's again
