@@ -129,8 +129,9 @@ class SQLiteStore(SQLStore):
             raise sqlite3.ProgrammingError("Cannot operate on a closed SQLiteStore.")
         if self._open_at_fork:
             raise sqlite3.ProgrammingError(
-                f"this process was forked while a transaction on {self.path} was open, so SQLite"
-                " in this process can never write to it: fork outside store.transaction()"
+                f"this process was forked while a transaction on {self.path} was open (or a"
+                " call into SQLite was under way), so SQLite in this process may never use it:"
+                " fork outside store.transaction(), or open the store after the fork"
             )
         # isolation_level=None: transactions are begun explicitly.
         conn = sqlite3.connect(
