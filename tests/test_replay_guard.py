@@ -287,6 +287,16 @@ STOPPED_IN_A_TRANSACTION = OPEN_STORE + textwrap.dedent(
 )
 
 
+def _wait_for_stopped_holder(path: str) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_IN_A_TRANSACTION, "sqlite", path],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "inside\n"
+    return holder
+
+
 def test_a_dlrkit_writer_stopped_mid_transaction_is_a_503_after_the_timeout(
     tmp_path: Path,
 ) -> None:
@@ -294,13 +304,8 @@ def test_a_dlrkit_writer_stopped_mid_transaction_is_a_503_after_the_timeout(
     debugger, a frozen VM): waiting for it must end at the store's timeout."""
     path = str(tmp_path / "guard.db")
     dlrkit.SQLiteStore(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", STOPPED_IN_A_TRANSACTION, "sqlite", path],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = _wait_for_stopped_holder(path)
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "inside\n"
         store = dlrkit.SQLiteStore(path, timeout=0.5)
         cache = NonceCache(store)
         outcome: list[BaseException | bool] = []
@@ -379,41 +384,21 @@ def test_postgres_unreachable_is_a_503_and_it_reconnects(postgres_dsn: str) -> N
     store.close()
 
 
-def test_a_commit_lost_on_the_way_back_is_retried_without_refusing_the_request(
-    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The connection drops after the server committed, before it said so: the
-    retry must find the row it wrote itself, not call its own request a replay."""
-    _, _, open_store = backend
-    store = open_store()
-    cache = NonceCache(store, ttl=TTL)
-    end = store._end
-    lost: list[str] = []
-
-    def end_then_lose_the_answer(conn: Any, statement: str, error: Any) -> None:
-        end(conn, statement, error)
-        if statement == "COMMIT" and not lost:
-            lost.append(statement)
-            raise TransientError("the connection was lost at COMMIT")
-
-    monkeypatch.setattr(store, "_end", end_then_lose_the_answer)
-    assert cache.add("k", T0)
-    assert lost == ["COMMIT"]
-    assert not cache.add("k", T0)  # and it is recorded once
-    assert len(cache) == 1
-    store.close()
-
-
-def lose_a_commit_then_the_server(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next commit is made, but its answer is lost, and the store's retry
-    cannot reach the server either (a crash, a failover, a network cut)."""
+def lose_a_commit(
+    store: Any, monkeypatch: pytest.MonkeyPatch, then_the_server: bool = False
+) -> dict[str, str]:
+    """The next commit is made, but its answer is lost; *then_the_server*: the
+    store's retry cannot reach the server either (a crash, a failover, a
+    network cut). Returns the state: "commit" is "done" once it was lost."""
     end, begin = store._end, store._begin
     state = {"commit": "lose", "begin": "ok"}
 
     def end_then_lose_the_answer(conn: Any, statement: str, error: Any) -> None:
         end(conn, statement, error)
         if statement == "COMMIT" and state["commit"] == "lose":
-            state["commit"], state["begin"] = "done", "fail"
+            state["commit"] = "done"
+            if then_the_server:
+                state["begin"] = "fail"
             raise TransientError("the connection was lost at COMMIT")
 
     def begin_unless_the_server_is_gone() -> Any:
@@ -424,6 +409,23 @@ def lose_a_commit_then_the_server(store: Any, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(store, "_end", end_then_lose_the_answer)
     monkeypatch.setattr(store, "_begin", begin_unless_the_server_is_gone)
+    return state
+
+
+def test_a_commit_lost_on_the_way_back_is_retried_without_refusing_the_request(
+    backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops after the server committed, before it said so: the
+    retry must find the row it wrote itself, not call its own request a replay."""
+    _, _, open_store = backend
+    store = open_store()
+    cache = NonceCache(store, ttl=TTL)
+    state = lose_a_commit(store, monkeypatch)
+    assert cache.add("k", T0)
+    assert state["commit"] == "done"  # one COMMIT's answer was lost
+    assert not cache.add("k", T0)  # and it is recorded once
+    assert len(cache) == 1
+    store.close()
 
 
 @pytest.mark.parametrize("retry_reaches", ["this worker", "another worker"])
@@ -435,7 +437,7 @@ def test_a_503_after_a_commit_it_could_not_confirm_does_not_refuse_the_retry(
     _, _, open_store = backend
     store, other_store = open_store(), open_store()
     worker, other_worker = NonceCache(store, ttl=TTL), NonceCache(other_store, ttl=TTL)
-    lose_a_commit_then_the_server(store, monkeypatch)
+    lose_a_commit(store, monkeypatch, then_the_server=True)
     with pytest.raises(SignatureError) as error:
         worker.add("k", T0)
     assert_unavailable(error)
@@ -621,12 +623,14 @@ def test_a_store_opened_before_a_fork_works_in_every_child(
     store.close()
 
 
-def _add_keys_and_report(store: Any, keys: list[str], queue: Any) -> None:
-    cache = NonceCache(store)
+def _add_keys_and_report(
+    store: Any, keys: list[str], queue: Any, at: datetime | None = None
+) -> None:
+    cache = NonceCache(store, ttl=TTL)
     outcome: list[bool | str] = []
     for key in keys:
         try:
-            outcome.append(cache.add(key))
+            outcome.append(cache.add(key, at))
         except SignatureError as error:
             outcome.append(f"{error.http_status}: {error.__cause__}")
     queue.put(outcome)
@@ -849,10 +853,6 @@ def test_the_writer_queue_is_held_until_its_outermost_exit(tmp_path: Path) -> No
 # -- the second outside review's finds ------------------------------------------------------
 
 
-def _add_in_child(store: Any, key: str, at: datetime, queue: Any) -> None:
-    queue.put(NonceCache(store, ttl=TTL).add(key, at))
-
-
 def test_a_forked_child_does_not_act_on_the_parents_failed_attempts(
     backend: tuple[str, str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -862,22 +862,22 @@ def test_a_forked_child_does_not_act_on_the_parents_failed_attempts(
     _, _, open_store = backend
     store, third_worker = open_store(), NonceCache(open_store(), ttl=TTL)
     worker = NonceCache(store, ttl=TTL)
-    lose_a_commit_then_the_server(store, monkeypatch)
+    lose_a_commit(store, monkeypatch, then_the_server=True)
     with pytest.raises(SignatureError):
         worker.add("k", T0)
     monkeypatch.undo()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     retry = T0 + timedelta(seconds=30)
-    child = context.Process(target=_add_in_child, args=(store, "k", retry, queue))
+    child = context.Process(target=_add_keys_and_report, args=(store, ["k"], queue, retry))
     child.start()
     child.join(timeout=60)
-    assert queue.get(timeout=10) is False  # the child has no token: a replay to it
+    assert queue.get(timeout=10) == [False]  # the child has no token: a replay to it
     assert worker.add("k", retry)  # the parent's own attempt: accepted, once
-    child = context.Process(target=_add_in_child, args=(store, "other", retry, queue))
+    child = context.Process(target=_add_keys_and_report, args=(store, ["other"], queue, retry))
     child.start()  # the child records another request ...
     child.join(timeout=60)
-    assert queue.get(timeout=10) is True
+    assert queue.get(timeout=10) == [True]
     assert not third_worker.add("k", retry)  # ... without deleting the parent's entry
     assert third_worker.store is not None
     third_worker.store.close()  # type: ignore[attr-defined]
@@ -913,16 +913,6 @@ def test_a_discard_that_failed_does_not_refuse_the_retry(
     assert not worker.add(key, retry) and not other_worker.add(key, retry)
     store.close()
     other_store.close()
-
-
-def _wait_for_stopped_holder(path: str) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", STOPPED_IN_A_TRANSACTION, "sqlite", path],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "inside\n"
-    return holder
 
 
 def _refused_waits(cache: NonceCache, count: int, stagger: float = 0.0) -> list[float]:
@@ -980,13 +970,13 @@ def test_a_fork_while_threads_wait_their_turn_gives_a_working_child(tmp_path: Pa
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
         started = time.monotonic()
-        child = context.Process(target=_add_in_child, args=(store, "child", T0, queue))
+        child = context.Process(target=_add_keys_and_report, args=(store, ["child"], queue, T0))
         child.start()
         assert time.monotonic() - started < 1.5  # the fork did not wait for the waiter
     finally:
         holder.kill()  # then the database is free again
         holder.communicate()
-    assert queue.get(timeout=30) is True
+    assert queue.get(timeout=30) == [True]
     child.join(timeout=30)
     waiter.join(timeout=30)
     assert outcome == [True]
