@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 __all__ = ["FrozenMap", "frozen_json"]
@@ -40,19 +40,6 @@ class FrozenMap(Mapping[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
-
-    # The dict's own views and get, rather than Mapping's Python-level ones.
-    def keys(self) -> KeysView[K]:
-        return self._data.keys()
-
-    def values(self) -> ValuesView[V]:
-        return self._data.values()
-
-    def items(self) -> ItemsView[K, V]:
-        return self._data.items()
-
-    def get(self, key: K, default: Any = None) -> Any:
-        return self._data.get(key, default)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenMap):
