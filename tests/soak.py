@@ -343,7 +343,7 @@ def check_index(kind: str, target: str) -> None:
         index = dict(conn.execute("SELECT message_id, key FROM dlrkit_parts").fetchall())
         indexed = {}
         for key, text in conn.execute("SELECT key, record FROM dlrkit_messages"):
-            for mid in json.loads(text)["parts"]:
+            for mid in dlrkit.stores.MessageRecord.from_text(text).parts:
                 assert index.get(mid) == key, f"part {mid} of {key} is not indexed to it"
                 indexed[mid] = key
         assert index == indexed, "parts indexed to no message"

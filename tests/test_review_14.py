@@ -53,7 +53,7 @@ def test_every_accepted_price_survives_a_store(price: str) -> None:
             key="A1", parts={"A1": None}, prices={"A1": response.messages[0].message_price},
             created=0.0, updated=0.0,
         )  # fmt: skip
-        assert dlrkit.stores.MessageRecord.from_json(record.to_json()) == record
+        assert dlrkit.stores.MessageRecord.from_text(record.to_text()) == record
 
 
 @pytest.mark.parametrize("value", [[["\ud800"]], [["\x00"]], [["a" * 5000]], [("\x00",)], [[]]])

@@ -313,7 +313,7 @@ class Tracker:
                         return None
                     if record.apply(receipt, moment):
                         tx.save(record)
-                    return _snapshot(record)
+                return _snapshot(record)  # once committed: the locks are not held for it
             except TransientError:
                 if last:
                     raise
@@ -338,10 +338,11 @@ class Tracker:
         moment = _now(now)
         part_ids = [r.message_id for r in batch]
         # Read ahead, outside the transaction: the SQL stores parse the
-        # records here, so that the transaction (and its locks) is short.
-        self._retrying(partial(self.store.prefetch, part_ids))
+        # records and encode the receipts here, so that the transaction (and
+        # its locks) is short.
+        self._retrying(partial(self.store.prefetch, batch))
 
-        def apply(tx: StoreTransaction) -> list[MessageState]:
+        def apply(tx: StoreTransaction) -> Iterable[MessageRecord]:
             records = tx.load_for_parts(part_ids)
             touched: dict[str, MessageRecord] = {}
             changed: dict[str, MessageRecord] = {}
@@ -359,9 +360,11 @@ class Tracker:
             if orphans:
                 expired_before = moment - self.orphan_ttl.total_seconds()
                 tx.add_orphans(orphans, moment, self.max_orphans, expired_before)
-            return [_snapshot(record) for record in touched.values()]
+            return touched.values()
 
-        return self._run(apply)
+        # The snapshots once the transaction is over: the records are the
+        # transaction's own copies, and its locks are not held for them.
+        return [_snapshot(record) for record in self._run(apply)]
 
     def get(self, key: str) -> MessageState | None:
         """The state of the message registered under *key*, or None.

@@ -108,11 +108,12 @@ class Store(Protocol):
         committing).
         """
 
-    def prefetch(self, message_ids: Sequence[str]) -> None:
-        """A hint: the records of these parts are about to be loaded.
+    def prefetch(self, receipts: Sequence[DeliveryReceipt]) -> None:
+        """A hint: these receipts are about to be applied, in the next transaction.
 
-        A store may read (and parse) them ahead, outside any transaction, to
-        shorten the transaction that follows; or do nothing.
+        A store may read (and parse) their parts' records ahead, and encode
+        the receipts, outside any transaction, to shorten the transaction
+        that follows (and the time it holds its locks); or do nothing.
         """
 
     def read(self, key: str) -> MessageRecord | None:

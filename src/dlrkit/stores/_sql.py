@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 
 from .._receipt import DeliveryReceipt
 from ._base import TransientError
-from ._record import MessageRecord, ReceiptMemo, load_receipt
+from ._record import MessageRecord, ReceiptMemo, encoded, load_receipt
 from ._schema import all_objects
 
 __all__ = ["RecordCache", "SQLStore", "SQLTransaction", "orphan_json"]
@@ -72,7 +72,7 @@ class RecordCache:
 
     def _parse(self, text: str) -> tuple[MessageRecord, ReceiptMemo]:
         encodings: ReceiptMemo = {}
-        entry = (MessageRecord.from_json(text, encodings), encodings)
+        entry = (MessageRecord.from_text(text, encodings), encodings)
         self._add(text, entry)
         return entry
 
@@ -92,10 +92,11 @@ class SQLTransaction:
     # Appended to the SELECT of the orphans a statement deletes.
     skip_locked: ClassVar[str] = ""
 
-    def __init__(self, conn: Any, cache: RecordCache) -> None:
+    def __init__(self, conn: Any, cache: RecordCache, memo: ReceiptMemo) -> None:
         self._conn = conn
         self._cache = cache
-        self._memo: ReceiptMemo = {}  # the encodings of the receipts loaded
+        # The encodings of the receipts loaded, and of those prefetched.
+        self._memo = memo
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(sql.replace("?", self.placeholder), params)
@@ -113,7 +114,7 @@ class SQLTransaction:
         return self._cache.load(text, self._memo)
 
     def _encode(self, record: MessageRecord) -> str:
-        text = record.to_json(self._memo)
+        text = record.to_text(self._memo)
         self._cache.remember(text, record, self._memo)
         return text
 
@@ -350,6 +351,7 @@ class SQLStore:
         self._uncertain: dict[str, str] = {}
         self._recorded: dict[str, str] = {}  # the latest keys recorded, with their tokens
         self._commit_unknown = False  # set when a COMMIT failed (see record_once)
+        self._prepared: ReceiptMemo = {}  # the receipts prefetch() encoded
 
     def _register(self) -> None:
         """Called by a store's __init__ once its attributes are set: forks now reset it."""
@@ -426,8 +428,9 @@ class SQLStore:
     def transaction(self) -> Iterator[SQLTransaction]:
         with self._locked():
             conn = self._begin()
+            memo, self._prepared = self._prepared, {}
             try:
-                yield self._transaction_class(conn, self._cache)
+                yield self._transaction_class(conn, self._cache, memo)
             except BaseException as error:
                 self._end(conn, "ROLLBACK", error)
                 raise
@@ -510,25 +513,32 @@ class SQLStore:
 
     def read(self, key: str) -> MessageRecord | None:
         rows = self._query("SELECT record FROM dlrkit_messages WHERE key = ?", (key,))
-        return MessageRecord.from_json(rows[0][0]) if rows else None
+        return MessageRecord.from_text(rows[0][0]) if rows else None
 
-    def prefetch(self, message_ids: Sequence[str]) -> None:
-        """Read and parse the records of these parts ahead, outside any transaction.
+    def prefetch(self, receipts: Sequence[DeliveryReceipt]) -> None:
+        """Read and parse the records of these receipts' parts, and encode the receipts.
 
-        The transaction that loads them next then only checks that their
-        text is still the same (see :class:`RecordCache`).
+        Outside any transaction: the transaction that loads the records next
+        only checks that their text is still the same (see
+        :class:`RecordCache`), and finds the receipts' encodings made.
         """
         condition, values = self._transaction_class.in_list(
-            "p.message_id", sorted(set(message_ids))
+            "p.message_id", sorted({r.message_id for r in receipts})
         )
         rows = self._query(
             "SELECT DISTINCT m.record FROM dlrkit_parts p JOIN dlrkit_messages m"
             f" ON m.key = p.key WHERE {condition}",
             (values,),
         )
+        encodings: ReceiptMemo = {}
+        for receipt in receipts:
+            encoded(receipt, encodings)
         with self._locked():
             for (text,) in rows:
                 self._cache.warm(text)
+            # For the next transaction (whichever thread runs it: an entry
+            # is found only by the receipt object it was made from).
+            self._prepared = encodings
 
     def pending(self, created_before: float) -> list[str]:
         rows = self._query(
