@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -488,6 +489,13 @@ def test_a_stored_receipt_reads_back_the_same(receipt: DeliveryReceipt) -> None:
 
     again = decode_receipt(json.loads(json.dumps(encode_receipt(receipt))))
     assert again == receipt and again.to_wire() == receipt.to_wire()
+    # Built without __init__: every attribute, of the same types, as __init__ sets them.
+    built = DeliveryReceipt(
+        **{a.alias: getattr(receipt, a.name) for a in attrs.fields(DeliveryReceipt)}
+    )
+    assert {k: (type(v), v) for k, v in vars(again).items()} == {
+        k: (type(v), v) for k, v in vars(built).items()
+    }
 
 
 _part_ids = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
@@ -496,8 +504,6 @@ _times = st.datetimes(timezones=st.just(UTC))
 
 @st.composite
 def records(draw: st.DrawFn) -> MessageRecord:
-    import attrs
-
     ids = draw(st.lists(_part_ids, min_size=1, max_size=4, unique=True))
     parts: dict[str, DeliveryReceipt | None] = {}
     for mid in ids:

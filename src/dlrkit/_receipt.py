@@ -31,7 +31,7 @@ class FrozenFields(FrozenMap[str, str]):
 _NO_FIELDS: Final = FrozenFields()
 
 
-def _freeze(fields: Mapping[str, str]) -> FrozenFields:
+def freeze_fields(fields: Mapping[str, str]) -> FrozenFields:
     if type(fields) is FrozenFields:
         return fields
     return FrozenFields(fields) if fields else _NO_FIELDS
@@ -64,7 +64,7 @@ class DeliveryReceipt(Classifiable):
     timestamp: datetime | None = None
     nonce: str | None = None
     sig: str | None = None
-    extra: Mapping[str, str] = attrs.field(factory=dict, converter=_freeze, hash=False)
+    extra: Mapping[str, str] = attrs.field(factory=dict, converter=freeze_fields, hash=False)
     # Wire strings of the fields above as received, so to_wire() can repeat
     # them exactly ("000" for err-code 0, an unparseable scts, "null", ...).
     _raw: Mapping[str, str] = attrs.field(

@@ -20,7 +20,7 @@ import attrs
 
 from .._codecs import price_text, stored_datetime, stored_decimal
 from .._parse import receipt as trusted_receipt
-from .._receipt import DeliveryReceipt
+from .._receipt import DeliveryReceipt, freeze_fields
 from .._status import DlrStatus
 
 __all__ = [
@@ -57,6 +57,7 @@ _ORDER: Final[Mapping[DlrStatus, tuple[int, int, int]]] = {
 }
 _NO_TIME: Final = datetime.min.replace(tzinfo=UTC)
 _new_record: Final = object.__new__
+_new_receipt: Final = object.__new__
 
 ReceiptMemo = MutableMapping[int, "tuple[DeliveryReceipt, str]"]
 """id(receipt) -> (the receipt, its encoding), for receipts loaded from a
@@ -280,27 +281,36 @@ def encode_receipt(receipt: DeliveryReceipt) -> list[Any]:
 
 
 def decode_receipt(encoded: list[Any]) -> DeliveryReceipt:
-    """The receipt :func:`encode_receipt` wrote."""
+    """The receipt :func:`encode_receipt` wrote.
+
+    Built without ``__init__`` (whose per-field cost is most of a load): the
+    values were checked when the receipt was parsed. A test holds it to
+    ``DeliveryReceipt(...)``.
+    """
     (mid, msisdn, to, status, err_code, network_code, price, scts, stamp, client_ref, api_key,
      timestamp, nonce, sig, raw, extra) = encoded  # fmt: skip
-    return DeliveryReceipt(
-        message_id=mid,
-        msisdn=msisdn,
-        to=to,
-        status=_STATUS_OF[status],
-        err_code=err_code,
-        network_code=network_code,
-        price=None if price is None else stored_decimal(price),
-        scts=None if scts is None else _from_iso(scts),
-        message_timestamp=None if stamp is None else _from_iso(stamp),
-        client_ref=client_ref,
-        api_key=api_key,
-        timestamp=None if timestamp is None else _from_iso(timestamp),
-        nonce=nonce,
-        sig=sig,
-        extra=extra,
-        _raw=raw,
+    receipt = _new_receipt(DeliveryReceipt)
+    receipt.__dict__.update(
+        {
+            "message_id": mid,
+            "msisdn": msisdn,
+            "to": to,
+            "status": _STATUS_OF[status],
+            "err_code": err_code,
+            "network_code": network_code,
+            "price": None if price is None else stored_decimal(price),
+            "scts": None if scts is None else _from_iso(scts),
+            "message_timestamp": None if stamp is None else _from_iso(stamp),
+            "client_ref": client_ref,
+            "api_key": api_key,
+            "timestamp": None if timestamp is None else _from_iso(timestamp),
+            "nonce": nonce,
+            "sig": sig,
+            "extra": freeze_fields(extra),
+            "_raw": raw,
+        }
     )
+    return receipt
 
 
 def encoded(receipt: DeliveryReceipt, memo: ReceiptMemo | None) -> str:
