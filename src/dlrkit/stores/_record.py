@@ -14,6 +14,11 @@ import json
 from collections.abc import Container, Mapping, MutableMapping
 from datetime import datetime, timezone
 from decimal import Decimal
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring_ascii,
+)
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any, Final
 
 import attrs
@@ -189,17 +194,19 @@ class MessageRecord:
     @classmethod
     def from_text(cls, text: str, memo: ReceiptMemo | None = None) -> MessageRecord:
         """A record from :meth:`to_text`'s text; *memo* learns the receipts' encodings."""
-        header, *lines = text.split("\n")
-        key, created, updated, expired, first_at, last_at, prices = json.loads(header)
+        # The lines read as one JSON list: one call into the decoder.
+        header, *values = _loads("[" + text.replace("\n", ",") + "]")
+        key, created, updated, expired, first_at, last_at, prices = header
         parts: dict[str, DeliveryReceipt | None] = {}
-        for line in lines:
-            if line[0] == '"':  # a part with no receipt yet: its id
-                parts[json.loads(line)] = None
+        for value in values:
+            if type(value) is str:  # a part with no receipt yet: its id
+                parts[value] = None
                 continue
-            encoded = json.loads(line)
-            receipt = parts[encoded[0]] = decode_receipt(encoded)
-            if memo is not None:
-                memo[id(receipt)] = (receipt, line)
+            parts[value[0]] = decode_receipt(value)
+        if memo is not None:
+            for line, receipt in zip(text.split("\n")[1:], parts.values(), strict=True):
+                if receipt is not None:
+                    memo[id(receipt)] = (receipt, line)
         return cls(
             key,
             parts,
@@ -249,7 +256,39 @@ _ATTRS: Final = (
 )
 _STATUS_OF: Final = {status.value: status for status in DlrStatus}
 _from_iso: Final = stored_datetime
-_dumps: Final = json.JSONEncoder(separators=(",", ":")).encode
+
+
+# JSON both ways through the standard library's C functions directly: its
+# Python wrappers (json.loads, JSONEncoder.encode) cost as much again as the
+# work, for values this small. The same text either way.
+_encoder: Final = json.JSONEncoder(separators=(",", ":"))
+_decoder: Final = json.JSONDecoder()
+_c_encode: Final = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None, _encoder.default, encode_basestring_ascii, None, ":", ",", False, False, True
+    )
+)
+_c_scan: Final = None if c_make_scanner is None else c_make_scanner(_decoder)
+
+
+def _dumps(value: Any) -> str:
+    if _c_encode is None:  # pragma: no cover - Pythons without the C accelerator
+        return _encoder.encode(value)
+    return "".join(_c_encode(value, 0))
+
+
+def _loads(text: str) -> Any:
+    if _c_scan is None:  # pragma: no cover - Pythons without the C accelerator
+        return _decoder.decode(text)
+    try:
+        value, end = _c_scan(text, 0)
+    except StopIteration as stop:  # what the scanner raises for text that is not JSON
+        raise ValueError(f"a stored record is not JSON at character {stop.value}") from None
+    if end != len(text):
+        raise ValueError(f"a stored record has more than JSON, at character {end}")
+    return value
 
 
 def encode_receipt(receipt: DeliveryReceipt) -> list[Any]:
