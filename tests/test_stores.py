@@ -624,3 +624,22 @@ def test_sqlite_checkpoints_outside_the_writers_lock_and_bounds_the_wal(sqlite_p
     # 12,000 rows rewritten (a message's each time one of its parts changes),
     # a page or more each: well over 48 MiB of WAL if nothing checkpointed.
     assert wal < 12 * 2**20, f"the WAL grew to {wal / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        '["k",1.0,2.0,{},null,null,{}]\n[',
+        '["k",1.0,2.0,{},null,null,{}] x',
+        '["k",1.0,2.0,{},null,null,{}]\n["a"]',
+        '["k",1.0,2.0,{},null,null]',
+    ],
+)
+def test_a_damaged_record_is_a_value_error(text: str) -> None:
+    """The C scanner raises StopIteration for text that is not JSON: a
+    damaged row must not leak that (a generator would turn it into a
+    RuntimeError far away)."""
+    with pytest.raises(ValueError, match="a stored record is damaged"):
+        MessageRecord.from_text(text)

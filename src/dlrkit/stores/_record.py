@@ -193,7 +193,18 @@ class MessageRecord:
 
     @classmethod
     def from_text(cls, text: str, memo: ReceiptMemo | None = None) -> MessageRecord:
-        """A record from :meth:`to_text`'s text; *memo* learns the receipts' encodings."""
+        """A record from :meth:`to_text`'s text; *memo* learns the receipts' encodings.
+
+        Raises:
+            ValueError: the text is not a record's (a damaged row).
+        """
+        try:
+            return cls._from_text(text, memo)
+        except (ValueError, TypeError, LookupError) as error:
+            raise ValueError(f"a stored record is damaged ({error}): {text[:80]!r}") from error
+
+    @classmethod
+    def _from_text(cls, text: str, memo: ReceiptMemo | None) -> MessageRecord:
         # The lines read as one JSON list: one call into the decoder.
         header, *values = _loads("[" + text.replace("\n", ",") + "]")
         key, created, updated, expired, first_at, last_at, prices = header
@@ -285,9 +296,9 @@ def _loads(text: str) -> Any:
     try:
         value, end = _c_scan(text, 0)
     except StopIteration as stop:  # what the scanner raises for text that is not JSON
-        raise ValueError(f"a stored record is not JSON at character {stop.value}") from None
+        raise ValueError(f"not JSON at character {stop.value}") from None
     if end != len(text):
-        raise ValueError(f"a stored record has more than JSON, at character {end}")
+        raise ValueError(f"more than JSON, from character {end}")
     return value
 
 
