@@ -643,3 +643,87 @@ def test_a_damaged_record_is_a_value_error(text: str) -> None:
     RuntimeError far away)."""
     with pytest.raises(ValueError, match="a stored record is damaged"):
         MessageRecord.from_text(text)
+
+
+def _between_prefetch_and_transaction(
+    store: Any, monkeypatch: Any, act: Callable[..., None]
+) -> None:
+    """Run *act* after the store's prefetch, before the transaction that follows it."""
+    prefetch = store.prefetch
+
+    def then_act(receipts: Any, now: float) -> None:
+        act(prefetch, receipts, now)
+
+    monkeypatch.setattr(store, "prefetch", then_act)
+
+
+def test_a_record_changed_after_the_prefetch_is_applied_again(
+    open_store: Opener, monkeypatch: Any
+) -> None:
+    """prefetch() applies and encodes the batch ahead, outside the lock. A
+    receipt that another writer stored in between must not be overwritten by
+    that draft: the record is loaded, applied and encoded again."""
+    store, other = open_store(), open_store()
+    tracker, writer = Tracker(store), Tracker(other)
+    tracker.expect(response("a1", "a2"))
+    tracker.expect(response("b1", "b2"))
+
+    def other_writer_first(prefetch: Any, receipts: Any, now: float) -> None:
+        prefetch(receipts, now)
+        writer.add(dlr("a2", "failed", 5), now=T0)  # changes message a1's record
+
+    _between_prefetch_and_transaction(store, monkeypatch, other_writer_first)
+    states = tracker.add_many([dlr("a1", second=3), dlr("b1", second=3)], now=T0)
+    assert [s.status.value for s in states] == ["failed", "accepted"]
+    for reader in (Tracker(open_store()), tracker):
+        a, b = reader.get("a1"), reader.get("b1")
+        assert a is not None and b is not None
+        assert a.parts["a2"] is not None and a.parts["a2"].status.value == "failed"
+        assert a.parts["a1"] is not None and b.parts["b1"] is not None
+
+
+def test_a_draft_made_for_another_time_is_not_written(open_store: Opener, monkeypatch: Any) -> None:
+    """A draft is used only when the transaction's record came out the same:
+    one made at another time (another `updated`) is not."""
+    store = open_store()
+    tracker = Tracker(store)
+    tracker.expect(response("c1"), now=T0)
+
+    def wrong_time(prefetch: Any, receipts: Any, now: float) -> None:
+        prefetch(receipts, now - 3600)
+
+    _between_prefetch_and_transaction(store, monkeypatch, wrong_time)
+    later = T0 + timedelta(minutes=5)
+    tracker.add_many([dlr("c1", second=1)], now=later)
+    record = Tracker(open_store()).store.read("c1")
+    assert record is not None and record.updated == later.timestamp()
+
+
+def test_a_draft_is_not_written_over_a_record_rewritten_to_an_equal_one(
+    open_store: Opener, monkeypatch: Any
+) -> None:
+    """Receipts compare by value, not by their wire text ("000" and "0" are
+    the same err-code): a record that another writer rewrote in between with
+    an equal receipt of other wire text compares equal to the draft, yet the
+    draft's text would put back the old wire text. The draft is used only
+    for a record loaded from the very text it was made from."""
+    store, other = open_store(), open_store()
+    tracker = Tracker(store)
+    tracker.expect(response("d1", "d2"))
+    tracker.add(dlr("d2", "failed", 5), now=T0)
+    first = dlr("d2", "failed", 5)
+    again = dlrkit.parse({**first.to_wire(), "err-code": "006"})
+    assert again == first and again.to_wire() != first.to_wire()
+
+    def rewrite(prefetch: Any, receipts: Any, now: float) -> None:
+        prefetch(receipts, now)
+        with other.transaction() as tx:
+            record = tx.load_for_part("d2")
+            record.parts["d2"] = again
+            tx.save_many([record])
+
+    _between_prefetch_and_transaction(store, monkeypatch, rewrite)
+    tracker.add_many([dlr("d1", second=3)], now=T0)
+    state = Tracker(open_store()).get("d1")
+    assert state is not None and state.parts["d2"] is not None
+    assert state.parts["d2"].to_wire() == again.to_wire()

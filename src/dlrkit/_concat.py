@@ -337,10 +337,10 @@ class Tracker:
             return []
         moment = _now(now)
         part_ids = [r.message_id for r in batch]
-        # Read ahead, outside the transaction: the SQL stores parse the
-        # records and encode the receipts here, so that the transaction (and
-        # its locks) is short.
-        self._retrying(partial(self.store.prefetch, batch))
+        # Work ahead, outside the transaction: the SQL stores parse the
+        # records, and apply and encode the receipts, here, so that the
+        # transaction (and its locks) is short.
+        self._retrying(partial(self.store.prefetch, batch, moment))
 
         def apply(tx: StoreTransaction) -> Iterable[MessageRecord]:
             records = tx.load_for_parts(part_ids)

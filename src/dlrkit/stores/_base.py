@@ -108,12 +108,14 @@ class Store(Protocol):
         committing).
         """
 
-    def prefetch(self, receipts: Sequence[DeliveryReceipt]) -> None:
-        """A hint: these receipts are about to be applied, in the next transaction.
+    def prefetch(self, receipts: Sequence[DeliveryReceipt], now: float) -> None:
+        """A hint: these receipts are about to be applied, at *now*, in the next transaction.
 
-        A store may read (and parse) their parts' records ahead, and encode
-        the receipts, outside any transaction, to shorten the transaction
-        that follows (and the time it holds its locks); or do nothing.
+        A store may do work ahead, outside any transaction (read and parse
+        their parts' records, encode the receipts, even apply them to the
+        records as read), to shorten the transaction that follows and the
+        time it holds its locks; or do nothing. Nothing done here may be
+        relied on unless the transaction finds it still true.
         """
 
     def read(self, key: str) -> MessageRecord | None:

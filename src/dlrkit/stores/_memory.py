@@ -206,7 +206,7 @@ class MemoryStore:
 
     # -- Store ---------------------------------------------------------------------------
 
-    def prefetch(self, receipts: Sequence[DeliveryReceipt]) -> None:
+    def prefetch(self, receipts: Sequence[DeliveryReceipt], now: float) -> None:
         pass  # nothing to read ahead
 
     def read(self, key: str) -> MessageRecord | None:

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from itertools import islice
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, NamedTuple
 
 from .._receipt import DeliveryReceipt
 from ._base import TransientError
@@ -83,6 +83,19 @@ class RecordCache:
             entries.popitem(last=False)  # the oldest
 
 
+class Prepared(NamedTuple):
+    """What :meth:`SQLStore.prefetch` made ahead for the next transaction."""
+
+    # id(receipt) -> (the receipt, its encoding): the batch's receipts.
+    memo: ReceiptMemo
+    # key -> (the text a record was read as, the record after the batch, its
+    # text): the dry run of the batch over the records as they were read.
+    drafts: dict[str, tuple[str, MessageRecord, str]]
+
+
+_NOTHING_PREPARED: Final = Prepared({}, {})
+
+
 class SQLTransaction:
     """The StoreTransaction operations both SQL stores run the same way."""
 
@@ -92,11 +105,13 @@ class SQLTransaction:
     # Appended to the SELECT of the orphans a statement deletes.
     skip_locked: ClassVar[str] = ""
 
-    def __init__(self, conn: Any, cache: RecordCache, memo: ReceiptMemo) -> None:
+    def __init__(self, conn: Any, cache: RecordCache, prepared: Prepared) -> None:
         self._conn = conn
         self._cache = cache
         # The encodings of the receipts loaded, and of those prefetched.
-        self._memo = memo
+        self._memo: ReceiptMemo = dict(prepared.memo)
+        self._drafts = prepared.drafts
+        self._read_as: dict[str, str] = {}  # key -> the text its record was loaded from
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(sql.replace("?", self.placeholder), params)
@@ -111,9 +126,22 @@ class SQLTransaction:
         raise NotImplementedError
 
     def _record(self, text: str) -> MessageRecord:
-        return self._cache.load(text, self._memo)
+        record = self._cache.load(text, self._memo)
+        self._read_as[record.key] = text
+        return record
 
     def _encode(self, record: MessageRecord) -> str:
+        # The text prefetch() made, when this record was loaded from the
+        # same text as the draft and came out the same: the encoding is a
+        # function of the text read and the receipts applied, so only a
+        # record that changed since the prefetch is encoded here, under the
+        # transaction's locks. (Its parts are the same receipt objects, so
+        # the comparison is cheap.)
+        draft = self._drafts.get(record.key)
+        if draft is not None:
+            read_as, drafted, text = draft
+            if read_as == self._read_as.get(record.key) and drafted == record:
+                return text
         text = record.to_text(self._memo)
         self._cache.remember(text, record, self._memo)
         return text
@@ -351,7 +379,7 @@ class SQLStore:
         self._uncertain: dict[str, str] = {}
         self._recorded: dict[str, str] = {}  # the latest keys recorded, with their tokens
         self._commit_unknown = False  # set when a COMMIT failed (see record_once)
-        self._prepared: ReceiptMemo = {}  # the receipts prefetch() encoded
+        self._prepared = _NOTHING_PREPARED  # by prefetch(), for the next transaction
 
     def _register(self) -> None:
         """Called by a store's __init__ once its attributes are set: forks now reset it."""
@@ -428,9 +456,9 @@ class SQLStore:
     def transaction(self) -> Iterator[SQLTransaction]:
         with self._locked():
             conn = self._begin()
-            memo, self._prepared = self._prepared, {}
+            prepared, self._prepared = self._prepared, _NOTHING_PREPARED
             try:
-                yield self._transaction_class(conn, self._cache, memo)
+                yield self._transaction_class(conn, self._cache, prepared)
             except BaseException as error:
                 self._end(conn, "ROLLBACK", error)
                 raise
@@ -515,30 +543,51 @@ class SQLStore:
         rows = self._query("SELECT record FROM dlrkit_messages WHERE key = ?", (key,))
         return MessageRecord.from_text(rows[0][0]) if rows else None
 
-    def prefetch(self, receipts: Sequence[DeliveryReceipt]) -> None:
-        """Read and parse the records of these receipts' parts, and encode the receipts.
+    def prefetch(self, receipts: Sequence[DeliveryReceipt], now: float) -> None:
+        """Do the next transaction's work ahead, outside any transaction and lock.
 
-        Outside any transaction: the transaction that loads the records next
-        only checks that their text is still the same (see
-        :class:`RecordCache`), and finds the receipts' encodings made.
+        Reads and parses the records of these receipts' parts, encodes the
+        receipts, and applies them to the records as read (as
+        ``Tracker.add_many`` will, at *now*), encoding what changed. The
+        transaction that loads the records next only checks that their text
+        is still the same (see :class:`RecordCache`), and writes a record's
+        text made here when it was loaded from the same text and came out
+        the same (see ``SQLTransaction._encode``): otherwise it does the
+        work itself. So SQLite's writers hold the database's one write lock
+        for the statements, and parse and encode in parallel.
         """
         condition, values = self._transaction_class.in_list(
             "p.message_id", sorted({r.message_id for r in receipts})
         )
         rows = self._query(
-            "SELECT DISTINCT m.record FROM dlrkit_parts p JOIN dlrkit_messages m"
+            "SELECT p.message_id, m.key, m.record FROM dlrkit_parts p JOIN dlrkit_messages m"
             f" ON m.key = p.key WHERE {condition}",
             (values,),
         )
-        encodings: ReceiptMemo = {}
+        memo: ReceiptMemo = {}
         for receipt in receipts:
-            encoded(receipt, encodings)
-        with self._locked():
-            for (text,) in rows:
-                self._cache.warm(text)
-            # For the next transaction (whichever thread runs it: an entry
-            # is found only by the receipt object it was made from).
-            self._prepared = encodings
+            encoded(receipt, memo)
+        with self._locked():  # the cache is shared by the store's threads
+            records: dict[str, MessageRecord] = {}
+            read_as: dict[str, str] = {}
+            by_part: dict[str, MessageRecord] = {}
+            for mid, key, text in rows:
+                record = records.get(key)
+                if record is None:
+                    record = records[key] = self._cache.load(text, memo)
+                    read_as[key] = text
+                by_part[mid] = record
+            changed: dict[str, MessageRecord] = {}
+            for receipt in receipts:
+                record = by_part.get(receipt.message_id)
+                if record is not None and record.apply(receipt, now):
+                    changed[record.key] = record
+            drafts = {}
+            for key, record in changed.items():
+                text = record.to_text(memo)
+                self._cache.remember(text, record, memo)
+                drafts[key] = (read_as[key], record, text)
+            self._prepared = Prepared(memo, drafts)
 
     def pending(self, created_before: float) -> list[str]:
         rows = self._query(
