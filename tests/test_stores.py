@@ -584,48 +584,6 @@ def test_the_schema_is_created_once_and_a_new_feature_joins_it(
         assert conn.execute("SELECT count(*) FROM dlrkit_later").fetchone() == (0,)
 
 
-def test_sqlite_checkpoints_outside_the_writers_lock_and_bounds_the_wal(sqlite_path: str) -> None:
-    """SQLite's automatic checkpoint ran inside the COMMIT that crossed its
-    threshold, so every other writer waited for it. The store checkpoints
-    itself once the writers' lock is free; its WAL still stays bounded."""
-    import fcntl
-    import os
-
-    store = SQLiteStore(sqlite_path)
-    tracker = Tracker(store)
-    ids = [f"C{n:05d}" for n in range(3000)]
-    for n in range(0, len(ids), 3):
-        tracker.expect(response(*ids[n : n + 3]))
-    probe = os.open(sqlite_path + ".dlrkit-lock", os.O_RDWR)
-    checkpoints: list[bool] = []  # was the writers' lock free at each checkpoint?
-
-    def traced(statement: str) -> None:
-        if "wal_checkpoint" in statement:
-            try:
-                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                checkpoints.append(False)
-            else:
-                fcntl.flock(probe, fcntl.LOCK_UN)
-                checkpoints.append(True)
-
-    try:
-        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-        store._conn.set_trace_callback(traced)
-        for round_ in range(4):  # each receipt rewrites its message's row
-            status = "delivered" if round_ == 3 else "buffered"
-            for n in range(0, len(ids), 100):
-                tracker.add_many(dlr(mid, status, 60 * round_) for mid in ids[n : n + 100])
-        wal = os.path.getsize(sqlite_path + "-wal")
-    finally:
-        os.close(probe)
-        store.close()
-    assert checkpoints and all(checkpoints), checkpoints
-    # 12,000 rows rewritten (a message's each time one of its parts changes),
-    # a page or more each: well over 48 MiB of WAL if nothing checkpointed.
-    assert wal < 12 * 2**20, f"the WAL grew to {wal / 2**20:.1f} MiB"
-
-
 @pytest.mark.parametrize(
     "text",
     [

@@ -28,7 +28,6 @@ __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
 _IDLE_THREAD_ENDS: Final = 60.0  # seconds without a writer waiting (see _WriterQueue)
-_CHECKPOINT_AFTER: Final = 500  # rows changed by a store between its checkpoints
 
 
 class _SQLiteTransaction(SQLTransaction):
@@ -114,7 +113,6 @@ class SQLiteStore(SQLStore):
         self.synchronous = synchronous.upper()
         self._closed = False
         self._deadline: float | None = None  # of the current holder of the store's lock
-        self._checkpointed_at = 0  # the connection's total_changes at its last checkpoint
         # Held by every call into SQLite (see _hold_for_fork).
         self._open = threading.RLock()
         self._open_depth = 0
@@ -142,9 +140,6 @@ class SQLiteStore(SQLStore):
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self._switch_to_wal(conn)  # once per database file
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        # Checkpoints are run by _checkpoint, once the writers' lock is free.
-        conn.execute("PRAGMA wal_autocheckpoint=0")
-        self._checkpointed_at = conn.total_changes
         return conn
 
     def _switch_to_wal(self, conn: sqlite3.Connection) -> None:
@@ -247,36 +242,14 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
-        with self._locked():
-            with (
-                self._queue.hold(self._deadline or 0.0),
-                self._in_sqlite(),
-                self._busy_until_the_deadline(),
-                super().transaction() as tx,
-            ):
-                yield tx
-            self._checkpoint()
-
-    def _checkpoint(self) -> None:
-        """Copy the WAL's pages back into the database, after enough changes.
-
-        SQLite's own automatic checkpoint runs inside the ``COMMIT`` that
-        crosses its threshold, so every other writer would wait for it: here
-        it runs once this store has released the writers' lock, in SQLite's
-        PASSIVE mode, which takes no lock that writers need (they go on
-        appending to the WAL meanwhile). Its threshold is in rows changed by
-        this connection, about SQLite's own 1,000 pages. A checkpoint that
-        finds another one running, or that fails, is left to the next one:
-        the WAL keeps everything until then, and nothing committed depends on
-        it. A checkpoint syncs the files as SQLite's own does (with any
-        ``synchronous`` but ``OFF``).
-        """
-        conn = self._conn
-        if conn is None or conn.total_changes - self._checkpointed_at < _CHECKPOINT_AFTER:
-            return
-        self._checkpointed_at = conn.total_changes
-        with self._in_sqlite(), suppress(sqlite3.Error):
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        with (
+            self._locked(),
+            self._queue.hold(self._deadline or 0.0),
+            self._in_sqlite(),
+            self._busy_until_the_deadline(),
+            super().transaction() as tx,
+        ):
+            yield tx
 
     @contextmanager
     def _busy_until_the_deadline(self) -> Iterator[None]:
